@@ -1,0 +1,17 @@
+"""Test mode: the same settings, with fast password hashing.
+
+``DATABASE_URL`` and ``REDIS_URL`` are honoured as in production: CI runs the suite once against
+PostgreSQL and Redis and once against SQLite. Celery stays eager inside the test process; the
+one test that needs a real worker starts one itself.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+SECURE_SSL_REDIRECT = False
+ALLOWED_HOSTS = ["*"]

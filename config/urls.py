@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import path
+from django.views.generic import RedirectView
+
+
+def healthz(request):
+    """Liveness and readiness in one: the process answers and the database does too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+admin.site.site_header = "Rare-earth custody ledger"
+admin.site.site_title = "Custody ledger"
+admin.site.index_title = "Operations"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,77 @@
+"""A lot's state as a projection of its events (DESIGN invariant 5).
+
+``apply_event`` is the only code that turns an event into lot state. The services call it as
+they append; ``replay`` runs it over a lot's whole history to rebuild or check the stored state.
+"""
+
+from decimal import Decimal
+
+from .models import CustodyEvent, EventKind, Lot, LotStatus
+
+PROJECTED_FIELDS = (
+    "status",
+    "custodian_id",
+    "destination_id",
+    "quarantined",
+    "mass_kg",
+    "item_count",
+    "head_seq",
+    "head_hash",
+    "last_occurred_at",
+)
+
+
+def apply_event(lot: Lot, event: CustodyEvent) -> None:
+    kind = event.kind
+    if kind == EventKind.REGISTERED:
+        lot.status = LotStatus.REGISTERED
+        lot.custodian_id = event.facility_id
+        lot.destination_id = None
+        lot.quarantined = False
+        lot.mass_kg = event.mass_kg
+        lot.item_count = event.details.get("item_count")
+    elif kind == EventKind.DISPATCHED:
+        lot.status = LotStatus.IN_TRANSIT
+        lot.custodian_id = None
+        lot.destination_id = event.counterparty_facility_id
+    elif kind == EventKind.RECEIVED:
+        lot.status = LotStatus.RECEIVED
+        lot.custodian_id = event.facility_id
+        lot.destination_id = None
+        lot.mass_kg = event.mass_kg
+    elif kind == EventKind.WEIGHED:
+        lot.mass_kg = event.mass_kg
+    elif kind == EventKind.QUARANTINED:
+        lot.quarantined = True
+    elif kind == EventKind.RELEASED:
+        lot.quarantined = False
+    elif kind == EventKind.DELIVERED:
+        lot.status = LotStatus.DELIVERED
+        lot.custodian_id = event.counterparty_facility_id
+    elif kind == EventKind.DISPOSED:
+        lot.status = LotStatus.DISPOSED
+    elif kind == EventKind.CORRECTED and event.details.get("updates_lot_mass"):
+        lot.mass_kg = event.mass_kg
+    lot.head_seq = event.seq
+    lot.head_hash = event.hash
+    if lot.last_occurred_at is None or event.occurred_at > lot.last_occurred_at:
+        lot.last_occurred_at = event.occurred_at
+
+
+def replay(lot: Lot, events) -> dict:
+    """The projected fields that ``events`` (in sequence order) give ``lot``."""
+    scratch = Lot(pk=lot.pk, code=lot.code, material=lot.material, mass_kg=Decimal(0))
+    scratch.last_occurred_at = None
+    for event in events:
+        apply_event(scratch, event)
+    return {field: getattr(scratch, field) for field in PROJECTED_FIELDS}
+
+
+def projection_drift(lot: Lot, events) -> dict:
+    """Fields whose stored value differs from the replay: ``{field: (stored, replayed)}``."""
+    expected = replay(lot, events)
+    return {
+        field: (getattr(lot, field), value)
+        for field, value in expected.items()
+        if getattr(lot, field) != value
+    }

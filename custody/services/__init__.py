@@ -1,0 +1,23 @@
+"""The one write path of the ledger (DESIGN invariant 1).
+
+Each function is one business action in one transaction: it locks the lot, checks the move,
+appends a hash-chained event and projects it onto the lot. An illegal move raises
+``custody.errors.DomainError`` and writes nothing.
+"""
+
+from .lifecycle import correct, dispose, quarantine, release, weigh
+from .movements import deliver, dispatch, receive
+from .pickups import AssetLine, register_pickup
+
+__all__ = [
+    "AssetLine",
+    "correct",
+    "deliver",
+    "dispatch",
+    "dispose",
+    "quarantine",
+    "receive",
+    "register_pickup",
+    "release",
+    "weigh",
+]

@@ -1,0 +1,186 @@
+"""Moving a lot between custodians: dispatch, receive, deliver."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from recyclers.models import Facility, Organization, Role
+
+from ..actors import Actor
+from ..errors import DomainError
+from ..models import CustodyEvent, EventKind, Lot
+from .ledger import (
+    append_event,
+    lock_lot,
+    replay_for_lot,
+    require_custodian,
+    require_not_quarantined,
+    require_open,
+)
+from .transactions import ledger_write
+from .validation import (
+    clean_mass,
+    clean_occurred_at,
+    require_active_facility,
+    require_role,
+    require_writer,
+)
+
+
+@ledger_write
+def dispatch(
+    *,
+    actor: Actor,
+    lot: Lot,
+    destination: Facility,
+    carrier: Organization | None = None,
+    seal_numbers: Sequence[str] = (),
+    declared_mass_kg: Decimal | None = None,
+    occurred_at: datetime | None = None,
+    evidence: Sequence[str] = (),
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> CustodyEvent:
+    """The custodian hands the lot to a carrier for one named destination facility."""
+    lot = lock_lot(lot)
+    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.DISPATCHED, lot=lot):
+        return replayed
+    require_writer(actor)
+    require_custodian(lot, actor)
+    require_not_quarantined(lot)
+    require_active_facility(destination, field="destination")
+    if destination.pk == lot.custodian_id:
+        raise DomainError(
+            "same_facility", f"{lot.code} is already at {destination}.", field="destination"
+        )
+    if carrier is not None:
+        require_role(carrier, Role.CARRIER, code="not_a_carrier", field="carrier")
+    declared = (
+        lot.mass_kg
+        if declared_mass_kg is None
+        else clean_mass(declared_mass_kg, field="declared_mass_kg")
+    )
+    return append_event(
+        lot=lot,
+        kind=EventKind.DISPATCHED,
+        actor=actor,
+        occurred_at=clean_occurred_at(occurred_at, lot=lot),
+        facility=lot.custodian,
+        counterparty_facility=destination,
+        mass_kg=declared,
+        details={
+            "carrier": carrier.pk if carrier else None,
+            "seal_numbers": _clean_seal_numbers(seal_numbers),
+            "note": note,
+        },
+        evidence=evidence,
+        idempotency_key=idempotency_key,
+    )
+
+
+@ledger_write
+def receive(
+    *,
+    actor: Actor,
+    lot: Lot,
+    measured_mass_kg: Decimal,
+    seals_intact: bool,
+    occurred_at: datetime | None = None,
+    evidence: Sequence[str] = (),
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> CustodyEvent:
+    """The destination's organization takes the lot in, with the mass it measured."""
+    lot = lock_lot(lot)
+    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.RECEIVED, lot=lot):
+        return replayed
+    require_writer(actor)
+    require_open(lot)
+    if lot.destination_id is None:
+        raise DomainError("lot_not_in_transit", f"{lot.code} has no open dispatch to receive.")
+    if lot.destination.organization_id != actor.organization.pk:
+        raise DomainError(
+            "not_destination",
+            f"{lot.code} was dispatched to {lot.destination}; only "
+            f"{lot.destination.organization} can receive it.",
+        )
+    if not isinstance(seals_intact, bool):
+        raise DomainError(
+            "invalid_seals_intact", "Say whether the seals were intact.", field="seals_intact"
+        )
+    measured = clean_mass(measured_mass_kg, field="measured_mass_kg")
+    dispatched = lot.events.filter(kind=EventKind.DISPATCHED).order_by("-seq").first()
+    return append_event(
+        lot=lot,
+        kind=EventKind.RECEIVED,
+        actor=actor,
+        occurred_at=clean_occurred_at(occurred_at, lot=lot),
+        facility=lot.destination,
+        counterparty_facility=dispatched.facility,
+        mass_kg=measured,
+        details={
+            "seals_intact": seals_intact,
+            "dispatched_mass_kg": dispatched.mass_kg,
+            "difference_kg": measured - dispatched.mass_kg,
+            "dispatch": str(dispatched.uuid),
+            "note": note,
+        },
+        evidence=evidence,
+        idempotency_key=idempotency_key,
+    )
+
+
+@ledger_write
+def deliver(
+    *,
+    actor: Actor,
+    lot: Lot,
+    buyer_facility: Facility,
+    occurred_at: datetime | None = None,
+    evidence: Sequence[str] = (),
+    invoice_ref: str = "",
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> CustodyEvent:
+    """The custodian hands the lot over to a buyer: the end of its life in the ledger."""
+    lot = lock_lot(lot)
+    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.DELIVERED, lot=lot):
+        return replayed
+    require_writer(actor)
+    require_custodian(lot, actor)
+    require_not_quarantined(lot)
+    require_active_facility(buyer_facility, field="buyer_facility")
+    require_role(
+        buyer_facility.organization, Role.BUYER, code="not_a_buyer", field="buyer_facility"
+    )
+    return append_event(
+        lot=lot,
+        kind=EventKind.DELIVERED,
+        actor=actor,
+        occurred_at=clean_occurred_at(occurred_at, lot=lot),
+        facility=lot.custodian,
+        counterparty_facility=buyer_facility,
+        mass_kg=lot.mass_kg,
+        details={"invoice_ref": invoice_ref, "note": note},
+        evidence=evidence,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _clean_seal_numbers(seal_numbers: Sequence[str]) -> list[str]:
+    if isinstance(seal_numbers, str):
+        seal_numbers = [seal_numbers]
+    cleaned = []
+    for seal in seal_numbers:
+        if not isinstance(seal, str) or not seal.strip():
+            raise DomainError(
+                "invalid_seal_numbers", "Seal numbers are non-empty texts.", field="seal_numbers"
+            )
+        if seal.strip() in cleaned:
+            raise DomainError(
+                "invalid_seal_numbers",
+                f"Seal {seal.strip()} is listed twice.",
+                field="seal_numbers",
+            )
+        cleaned.append(seal.strip())
+    return cleaned

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecyclersConfig(AppConfig):
+    name = "recyclers"
+    verbose_name = "Partners"
