@@ -64,8 +64,11 @@ def event_rows(lot_codes: Iterable[str] | None = None, chunk_size: int = 10_000)
     return events.order_by("lot_id", "seq").values_list(*ROW_FIELDS).iterator(chunk_size)
 
 
+PROGRESS_EVERY = 10_000
+
+
 def verify_rows(
-    rows: Iterable[tuple], on_event: Callable[[], None] | None = None
+    rows: Iterable[tuple], progress: Callable[[int], object] | None = None
 ) -> VerificationReport:
     """Recompute every chain from scratch; report the first broken event of each broken lot."""
     report = VerificationReport(broken=[])
@@ -77,8 +80,8 @@ def verify_rows(
          organization, user, api_key, facility, counterparty, mass, details, evidence,
          corrects, prev_hash, stored_hash) = row  # fmt: skip
         report.events += 1
-        if on_event is not None:
-            on_event()
+        if progress is not None and report.events % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
         if lot_id != current_lot:
             if current_lot is not None and not lot_broken:
                 _check_head(report, expected_seq - 1, expected_prev, head)
@@ -120,6 +123,8 @@ def verify_rows(
             expected_seq, expected_prev = seq + 1, stored_hash
     if current_lot is not None and not lot_broken:
         _check_head(report, expected_seq - 1, expected_prev, head)
+    if progress is not None:
+        progress(report.events % PROGRESS_EVERY)
     return report
 
 
@@ -136,8 +141,10 @@ def _check_head(report: VerificationReport, last_seq: int, last_hash: str, head)
         )
 
 
-def verify_ledger(lot_codes: Iterable[str] | None = None, on_event=None) -> VerificationReport:
-    report = verify_rows(event_rows(lot_codes), on_event=on_event)
+def verify_ledger(
+    lot_codes: Iterable[str] | None = None, progress: Callable[[int], object] | None = None
+) -> VerificationReport:
+    report = verify_rows(event_rows(lot_codes), progress=progress)
     headless = Lot.objects.filter(head_seq__gt=0).exclude(events__seq=1)
     if lot_codes is not None:
         headless = headless.filter(code__in=list(lot_codes))

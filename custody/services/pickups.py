@@ -27,6 +27,7 @@ from .transactions import ledger_write
 from .validation import (
     clean_mass,
     clean_occurred_at,
+    clean_text,
     is_operator,
     require_active_facility,
     require_role,
@@ -76,6 +77,7 @@ def register_pickup(
         )
     mass_kg = clean_mass(mass_kg)
     occurred_at = clean_occurred_at(occurred_at)
+    external_ref = clean_text(external_ref, field="external_ref", max_length=100)
     _check_manifest(assets, occurred_at)
     if item_count is None:
         item_count = len(assets)
@@ -122,6 +124,12 @@ def _check_pickup_site(actor: Actor, facility: Facility) -> None:
         )
 
 
+MANIFEST_TEXT_FIELDS = {
+    name: Asset._meta.get_field(name).max_length
+    for name in ("make", "model", "serial", "sanitization_certificate")
+}
+
+
 def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
     if not assets:
         raise DomainError(
@@ -132,6 +140,8 @@ def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
     serials: set[str] = set()
     for number, line in enumerate(assets, 1):
         field = f"assets[{number - 1}]"
+        for name, max_length in MANIFEST_TEXT_FIELDS.items():
+            clean_text(getattr(line, name), field=f"{field}.{name}", max_length=max_length)
         if line.category not in AssetCategory.values:
             raise DomainError(
                 "invalid_category",

@@ -85,6 +85,19 @@ def clean_evidence(digests: Iterable[str]) -> list[str]:
     return cleaned
 
 
+def clean_text(value: str, *, field: str, max_length: int | None = None) -> str:
+    """Free text bound for a column: a string, no NUL character, within the column's length."""
+    if not isinstance(value, str):
+        raise DomainError("invalid_text", "Expected text.", field=field)
+    if "\x00" in value:
+        raise DomainError("invalid_text", "Text cannot contain a NUL character.", field=field)
+    if max_length is not None and len(value) > max_length:
+        raise DomainError(
+            "text_too_long", f"At most {max_length} characters ({len(value)} given).", field=field
+        )
+    return value
+
+
 def require_text(value: str, *, field: str, code: str) -> str:
     text = (value or "").strip()
     if not text:

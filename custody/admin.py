@@ -1,0 +1,600 @@
+"""The operator admin for the ledger: thin, and read-only except through ``custody.services``.
+
+Lots, assets and events are never added, changed or deleted here (DESIGN invariants 1 and 2).
+The only writes are the quarantine and release actions on lots, which call the services as the
+user's operator organization. The lot page shows the lot's events as a timeline with their hash
+chain, and whether the chain verifies.
+"""
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
+
+from recyclers.admin import country_filter
+from recyclers.models import Membership, Organization, Role
+
+from . import services
+from .actors import Actor
+from .errors import DomainError
+from .models import GENESIS_HASH, Asset, CustodyEvent, EventKind, Lot, Material
+from .selectors.ledger import verify_ledger
+
+HASH_PREVIEW = 12
+
+
+def abbreviate(digest: str, length: int = HASH_PREVIEW) -> str:
+    return f"{digest[:length]}…" if len(digest) > length else digest
+
+
+def monospace_digest(digest: str, length: int = HASH_PREVIEW):
+    """A digest abbreviated for reading, the full value in its title (hover, copy, tests)."""
+    return format_html(
+        '<code class="digest" title="{}">{}</code>', digest, abbreviate(digest, length)
+    )
+
+
+def operator_membership(user) -> Membership | None:
+    """The user's membership in an organization with the operator role, if any."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("organization")
+        .filter(user=user, organization__roles__code=Role.OPERATOR)
+        .order_by("-organization__is_active", "organization__name")
+        .first()
+    )
+
+
+# --- The timeline ------------------------------------------------------------------------------
+
+
+def _kg(value) -> str:
+    return f"{value} kg"
+
+
+def _signed_kg(value):
+    try:
+        difference = Decimal(value)
+    except (InvalidOperation, TypeError):
+        return str(value), ""
+    return f"{difference:+} kg", "warn" if difference else "ok"
+
+
+def _compact(value) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+class Summary:
+    """Reads an event's ``details`` into short labelled items, in a fixed readable order."""
+
+    def __init__(self, events: list[CustodyEvent]):
+        self.seq_by_uuid = {str(event.uuid): event.seq for event in events}
+        carrier_ids = {
+            event.details.get("carrier")
+            for event in events
+            if isinstance(event.details.get("carrier"), int)
+        }
+        self.carriers = Organization.objects.in_bulk(carrier_ids) if carrier_ids else {}
+
+    def items(self, event: CustodyEvent) -> list[tuple[str, str, str]]:
+        """``(label, text, tone)`` triples; tone is "", "ok", "warn" or "bad"."""
+        details = dict(event.details or {})
+        items = []
+        for key, label, render in self.fields():
+            if key not in details:
+                continue
+            value = details.pop(key)
+            if value in ("", None, [], {}):
+                continue
+            rendered = render(value, event) if render else (str(value), "")
+            if rendered is not None:
+                text, tone = rendered if isinstance(rendered, tuple) else (rendered, "")
+                items.append((label, text, tone))
+        for key in sorted(details):
+            if details[key] not in ("", None, [], {}):
+                items.append((key.replace("_", " "), _compact(details[key]), ""))
+        return items
+
+    def fields(self):
+        return [
+            ("reason", "reason", None),
+            ("method", "method", None),
+            ("seals_intact", "seals", lambda v, e: ("intact", "ok") if v else ("BROKEN", "bad")),
+            ("carrier", "carrier", self._carrier),
+            ("seal_numbers", "seal nos.", lambda v, e: ", ".join(map(str, v))),
+            ("dispatched_mass_kg", "dispatched", lambda v, e: _kg(v)),
+            ("difference_kg", "difference", lambda v, e: _signed_kg(v)),
+            ("previous_mass_kg", "previous mass", lambda v, e: _kg(v)),
+            ("scale_ref", "scale", None),
+            ("material", "material", lambda v, e: Material(v).label if v in Material else v),
+            ("item_count", "items", None),
+            ("manifest", "manifest", self._manifest),
+            ("external_ref", "ext. ref", None),
+            ("invoice_ref", "invoice", None),
+            ("corrected_seq", "corrects", self._corrected),
+            ("corrected_kind", "", lambda v, e: None),
+            ("corrections", "corrections", lambda v, e: _compact(v)),
+            ("updates_lot_mass", "sets lot mass", lambda v, e: "yes"),
+            ("dispatch", "answers", self._event_ref("dispatch")),
+            ("quarantine", "lifts", self._event_ref("quarantine")),
+            ("note", "note", None),
+        ]
+
+    def _carrier(self, value, event):
+        carrier = self.carriers.get(value)
+        return str(carrier) if carrier else f"organization #{value}"
+
+    def _manifest(self, value, event):
+        if not isinstance(value, dict):
+            return _compact(value)
+        return f"{value.get('lines')} lines, sha256 {abbreviate(str(value.get('sha256', '')), 8)}"
+
+    def _corrected(self, value, event):
+        kind = event.details.get("corrected_kind", "")
+        return f"#{value} {kind}".strip()
+
+    def _event_ref(self, kind: str):
+        def render(value, event):
+            seq = self.seq_by_uuid.get(str(value))
+            return f"{kind} #{seq}" if seq else f"{kind} {value}"
+
+        return render
+
+
+def timeline_rows(events: list[CustodyEvent]) -> list[dict]:
+    summary = Summary(events)
+    rows = []
+    for event in events:
+        if event.actor_user_id:
+            via = str(event.actor_user)
+        elif event.actor_api_key_prefix:
+            via = f"API key {event.actor_api_key_prefix}…"
+        else:
+            via = ""
+        if event.kind == EventKind.RECEIVED:
+            arrow = "from"
+        elif event.counterparty_facility_id:
+            arrow = "to"
+        else:
+            arrow = ""
+        rows.append(
+            {
+                "event": event,
+                "url": reverse("admin:custody_custodyevent_change", args=[event.pk]),
+                "via": via,
+                "arrow": arrow,
+                "summary": summary.items(event),
+                "is_genesis": event.prev_hash == GENESIS_HASH,
+                "corrects_url": (
+                    reverse("admin:custody_custodyevent_change", args=[event.corrects_id])
+                    if event.corrects_id
+                    else ""
+                ),
+            }
+        )
+    return rows
+
+
+# --- Quarantine and release: the admin's only writes, through the services ------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=1000,
+        help_text="Recorded in each lot's custody event and visible to the partners.",
+    )
+
+
+def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
+    membership = operator_membership(request.user)
+    if membership is None:
+        modeladmin.message_user(
+            request,
+            f"Only a member of an operator organization can {verb} lots; "
+            "you are not one, so nothing was changed.",
+            messages.ERROR,
+        )
+        return None
+    actor = Actor(organization=membership.organization, user=request.user)
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        done = []
+        for lot in queryset:
+            try:
+                service(actor=actor, lot=lot, reason=form.cleaned_data["reason"])
+            except DomainError as error:
+                modeladmin.message_user(
+                    request, f"{lot.code}: {error.message} ({error.code})", messages.ERROR
+                )
+            else:
+                done.append(lot.code)
+        if done:
+            modeladmin.message_user(
+                request,
+                ngettext(
+                    "%(count)d lot %(past)s: %(codes)s",
+                    "%(count)d lots %(past)s: %(codes)s",
+                    len(done),
+                )
+                % {"count": len(done), "past": past, "codes": ", ".join(done)},
+                messages.SUCCESS,
+            )
+        return None
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"{verb.capitalize()} lots",
+        "verb": verb,
+        "opts": opts,
+        "lots": list(queryset.select_related("custodian", "destination")),
+        "form": form,
+        "action": request.POST.get("action", ""),
+        "select_across": request.POST.get("select_across", "0"),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "organization": membership.organization,
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/custody/lot/action_confirmation.html", context)
+
+
+# --- Lots --------------------------------------------------------------------------------------
+
+
+class AssetInline(admin.TabularInline):
+    """The lot's asset manifest, as registered at pickup."""
+
+    model = Asset
+    fields = [
+        "line_no",
+        "category",
+        "make",
+        "model",
+        "serial",
+        "weight_kg",
+        "sanitization_method",
+        "sanitization_certificate",
+        "sanitized_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "asset manifest"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+LOT_FIELDS = [
+    "code",
+    "material",
+    "external_ref",
+    "source_facility",
+    "created_at",
+    "status",
+    "quarantined",
+    "custodian",
+    "destination",
+    "mass_kg",
+    "item_count",
+    "updated_at",
+    "head_seq",
+    "head_hash",
+    "last_occurred_at",
+]
+
+
+@admin.register(Lot)
+class LotAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "material",
+        "mass_kg",
+        "item_count",
+        "status",
+        "quarantined",
+        "custodian",
+        "destination",
+        "source_facility",
+        "updated_at",
+    ]
+    list_filter = [
+        "status",
+        "material",
+        "quarantined",
+        ("custodian__country", country_filter("custodian country")),
+        ("source_facility", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["code", "external_ref", "assets__serial"]
+    search_help_text = "Lot code, external reference or the serial of an asset in its manifest."
+    list_select_related = ["custodian", "destination", "source_facility"]
+    readonly_fields = LOT_FIELDS
+    fieldsets = [
+        ("Lot", {"fields": ["code", "material", "external_ref", "source_facility", "created_at"]}),
+        (
+            "Custody (projected from the events)",
+            {
+                "fields": [
+                    "status",
+                    "quarantined",
+                    "custodian",
+                    "destination",
+                    "mass_kg",
+                    "item_count",
+                    "updated_at",
+                ]
+            },
+        ),
+        ("Ledger head", {"fields": ["head_seq", "head_hash", "last_occurred_at"]}),
+    ]
+    inlines = [AssetInline]
+    actions = ["quarantine_lots", "release_lots"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("custodian", "destination", "source_facility")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied("Lots are written only through custody.services.")
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied("Lots are never deleted.")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lot = self.get_object(request, unquote(object_id))
+        if lot is not None and self.has_view_permission(request, lot):
+            extra_context = {**(extra_context or {}), **self.timeline_context(lot)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def timeline_context(self, lot: Lot) -> dict:
+        events = list(
+            lot.events.select_related(
+                "actor_organization", "actor_user", "facility", "counterparty_facility"
+            ).order_by("seq")
+        )
+        report = verify_ledger(lot_codes=[lot.code])
+        return {
+            "timeline": timeline_rows(events),
+            "chain_ok": report.ok,
+            "chain_broken": [str(broken) for broken in report.broken or []],
+            "chain_events": report.events,
+        }
+
+    @admin.action(description="Quarantine selected lots")
+    def quarantine_lots(self, request, queryset):
+        return _lot_service_action(
+            self,
+            request,
+            queryset,
+            service=services.quarantine,
+            verb="quarantine",
+            past="quarantined",
+        )
+
+    @admin.action(description="Release selected lots from quarantine")
+    def release_lots(self, request, queryset):
+        return _lot_service_action(
+            self, request, queryset, service=services.release, verb="release", past="released"
+        )
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = [
+        "lot",
+        "line_no",
+        "category",
+        "make",
+        "model",
+        "serial",
+        "weight_kg",
+        "sanitization_method",
+        "sanitized_at",
+    ]
+    list_filter = ["category", "sanitization_method"]
+    search_fields = ["serial", "make", "model"]
+    list_select_related = ["lot"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lot")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+# --- Events: read-only for everyone, superusers included ---------------------------------------
+
+
+@admin.register(CustodyEvent)
+class CustodyEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "lot_code",
+        "seq",
+        "kind",
+        "occurred_at",
+        "recorded_at",
+        "actor_organization",
+        "facility",
+        "mass_kg",
+        "short_hash",
+    ]
+    list_filter = [
+        "kind",
+        ("actor_organization", admin.RelatedOnlyFieldListFilter),
+        ("facility__country", country_filter("facility country")),
+    ]
+    search_fields = ["lot__code", "uuid", "hash", "idempotency_key"]
+    search_help_text = "Lot code, event UUID, hash or idempotency key."
+    list_select_related = ["lot", "actor_organization", "facility"]
+    date_hierarchy = "occurred_at"
+    fieldsets = [
+        ("Event", {"fields": ["lot_link", "seq", "kind", "uuid", "occurred_at", "recorded_at"]}),
+        (
+            "Recorded by",
+            {
+                "fields": [
+                    "actor_organization",
+                    "actor_user",
+                    "actor_api_key_prefix",
+                    "idempotency_key",
+                ]
+            },
+        ),
+        ("Where and how much", {"fields": ["facility", "counterparty_facility", "mass_kg"]}),
+        ("Details and evidence", {"fields": ["details_pretty", "evidence_list"]}),
+        ("Corrections", {"fields": ["corrects_link", "corrected_by"]}),
+        ("Hash chain", {"fields": ["prev_hash_full", "hash_full"]}),
+    ]
+    readonly_fields = [
+        "lot_link",
+        "seq",
+        "kind",
+        "uuid",
+        "occurred_at",
+        "recorded_at",
+        "actor_organization",
+        "actor_user",
+        "actor_api_key_prefix",
+        "idempotency_key",
+        "facility",
+        "counterparty_facility",
+        "mass_kg",
+        "details_pretty",
+        "evidence_list",
+        "corrects_link",
+        "corrected_by",
+        "prev_hash_full",
+        "hash_full",
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "lot",
+                "actor_organization",
+                "actor_user",
+                "facility",
+                "counterparty_facility",
+                "corrects__lot",
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="lot", ordering="lot__code")
+    def lot_code(self, event: CustodyEvent) -> str:
+        return event.lot.code
+
+    @admin.display(description="hash")
+    def short_hash(self, event: CustodyEvent):
+        return monospace_digest(event.hash)
+
+    @admin.display(description="lot")
+    def lot_link(self, event: CustodyEvent):
+        url = reverse("admin:custody_lot_change", args=[event.lot_id])
+        return format_html('<a href="{}">{}</a>', url, event.lot.code)
+
+    @admin.display(description="details")
+    def details_pretty(self, event: CustodyEvent):
+        text = json.dumps(event.details, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre class="ledger-json">{}</pre>', text)
+
+    @admin.display(description="evidence (SHA-256)")
+    def evidence_list(self, event: CustodyEvent):
+        if not event.evidence:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"), "<code>{}</code>", ((d,) for d in event.evidence)
+        )
+
+    @admin.display(description="corrects")
+    def corrects_link(self, event: CustodyEvent):
+        if not event.corrects_id:
+            return "-"
+        url = reverse("admin:custody_custodyevent_change", args=[event.corrects_id])
+        return format_html('<a href="{}">{}</a>', url, event.corrects)
+
+    @admin.display(description="corrected by")
+    def corrected_by(self, event: CustodyEvent):
+        corrections = list(event.corrections.order_by("seq").values_list("pk", "seq"))
+        if not corrections:
+            return "-"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}#{}</a>',
+            (
+                (reverse("admin:custody_custodyevent_change", args=[pk]), event.lot.code, seq)
+                for pk, seq in corrections
+            ),
+        )
+
+    @admin.display(description="previous hash")
+    def prev_hash_full(self, event: CustodyEvent):
+        return format_html("<code>{}</code>", event.prev_hash)
+
+    @admin.display(description="hash")
+    def hash_full(self, event: CustodyEvent):
+        return format_html("<code>{}</code>", event.hash)

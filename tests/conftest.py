@@ -1,0 +1,130 @@
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import TransactionTestCase
+from django.utils import timezone
+
+from custody import db_triggers, services
+from custody.actors import Actor
+from custody.models import AssetCategory, Material, SanitizationMethod
+from recyclers.models import FacilityKind
+
+from .factories import FacilityFactory, OrganizationFactory, UserFactory
+
+
+def pytest_configure(config):
+    _let_sqlite_test_flush_empty_the_ledger()
+
+
+def _let_sqlite_test_flush_empty_the_ledger():
+    """Transactional tests end with a flush. On PostgreSQL that is a TRUNCATE, which the
+    append-only trigger allows; on SQLite it is a DELETE, which the trigger refuses. Lift the
+    SQLite triggers for the flush alone and put them back at once."""
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        if connection.vendor != "sqlite":
+            return original(self)
+        db_triggers.drop(connection)
+        try:
+            return original(self)
+        finally:
+            db_triggers.install(connection)
+
+    TransactionTestCase._fixture_teardown = teardown
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = connection.vendor == "postgresql"
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+
+
+def days_ago(days: float):
+    return timezone.now() - timedelta(days=days)
+
+
+@dataclass
+class Chain:
+    """A small domestic chain: a data center, a carrier, a recycler, a buyer, an operator,
+    an auditor, and a trader abroad."""
+
+    source: object
+    data_center: object
+    carrier: object
+    recycler: object
+    plant: object
+    buyer: object
+    buyer_plant: object
+    operator: object
+    auditor: object
+    trader: object
+    trader_yard: object
+
+    def actor(self, organization, user=None) -> Actor:
+        return Actor(organization=organization, user=user)
+
+
+@pytest.fixture
+def chain(db) -> Chain:
+    source = OrganizationFactory(slug="hyperscaler", name="Hyperscaler", roles=["source"])
+    recycler = OrganizationFactory(slug="recycler", name="Recycler", roles=["recycler"])
+    buyer = OrganizationFactory(slug="magnets", name="Magnet Maker", roles=["buyer"])
+    trader = OrganizationFactory(slug="trader", name="Trader", country="MY", roles=["recycler"])
+    return Chain(
+        source=source,
+        data_center=FacilityFactory(
+            organization=source, name="DC Ashburn", kind=FacilityKind.DATA_CENTER, region="VA"
+        ),
+        carrier=OrganizationFactory(slug="carrier", name="Carrier", roles=["carrier"]),
+        recycler=recycler,
+        plant=FacilityFactory(organization=recycler, name="Knoxville plant"),
+        buyer=buyer,
+        buyer_plant=FacilityFactory(organization=buyer, name="Magnet plant", region="IN"),
+        operator=OrganizationFactory(slug="operator", name="Operator", roles=["operator"]),
+        auditor=OrganizationFactory(slug="auditor", name="Auditor", roles=["auditor"]),
+        trader=trader,
+        trader_yard=FacilityFactory(organization=trader, name="Port Klang yard", country="MY"),
+    )
+
+
+def drive_manifest(count: int = 3) -> list[services.AssetLine]:
+    return [
+        services.AssetLine(
+            category=AssetCategory.HDD_3_5,
+            make="Seagate",
+            model="Exos X18",
+            serial=f"ZR{number:06d}",
+            weight_kg=Decimal("0.670"),
+            sanitization_method=SanitizationMethod.PURGE,
+            sanitization_certificate=f"WIPE-{number}",
+            sanitized_at=days_ago(30),
+        )
+        for number in range(count)
+    ]
+
+
+@pytest.fixture
+def pickup(chain):
+    """A lot of 3 drives registered at the data center 20 days ago."""
+    return services.register_pickup(
+        actor=chain.actor(chain.source),
+        facility=chain.data_center,
+        material=Material.HDD,
+        mass_kg=Decimal("2.010"),
+        assets=drive_manifest(),
+        occurred_at=days_ago(20),
+    )
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"

@@ -1,0 +1,515 @@
+"""The write services: every happy path, and every illegal move with its code and no trace."""
+
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from custody import services
+from custody.errors import DomainError
+from custody.models import Asset, CustodyEvent, EventKind, Lot, LotStatus, Material
+from custody.projection import projection_drift
+from custody.selectors.ledger import verify_ledger
+from recyclers.models import Certification
+
+from ..conftest import days_ago, drive_manifest
+from ..factories import FacilityFactory, OrganizationFactory
+
+
+@contextmanager
+def refused(code: str, field: str | None = None):
+    """The call raises ``DomainError(code)`` and leaves the whole ledger as it was."""
+    before = ledger_snapshot()
+    with pytest.raises(DomainError) as caught:
+        yield caught
+    assert caught.value.code == code, caught.value
+    if field is not None:
+        assert caught.value.field == field
+    assert ledger_snapshot() == before
+
+
+def ledger_snapshot():
+    return (
+        list(CustodyEvent.objects.order_by("id").values_list("id", "hash")),
+        list(Lot.objects.order_by("id").values()),
+        Asset.objects.count(),
+    )
+
+
+def dispatched(chain, lot, **kwargs):
+    services.dispatch(
+        **{
+            "actor": chain.actor(chain.source),
+            "lot": lot,
+            "destination": chain.plant,
+            "carrier": chain.carrier,
+            "seal_numbers": ["S-1", "S-2"],
+            "occurred_at": days_ago(19),
+        }
+        | kwargs
+    )
+    lot.refresh_from_db()
+    return lot
+
+
+def received(chain, lot, mass="2.000", seals_intact=True):
+    services.receive(
+        actor=chain.actor(chain.recycler),
+        lot=lot,
+        measured_mass_kg=Decimal(mass),
+        seals_intact=seals_intact,
+        occurred_at=days_ago(18),
+    )
+    lot.refresh_from_db()
+    return lot
+
+
+class TestRegisterPickup:
+    def test_registers_a_source_lot_with_its_manifest(self, chain, pickup):
+        assert pickup.code == f"LOT-{pickup.events.get().occurred_at.year}-{pickup.pk:06d}"
+        assert pickup.status == LotStatus.REGISTERED
+        assert pickup.custodian == chain.data_center
+        assert pickup.source_facility == chain.data_center
+        assert pickup.mass_kg == Decimal("2.010")
+        assert pickup.item_count == 3
+        assert list(pickup.assets.values_list("line_no", "serial")) == [
+            (1, "ZR000000"),
+            (2, "ZR000001"),
+            (3, "ZR000002"),
+        ]
+        event = pickup.events.get()
+        assert event.kind == EventKind.REGISTERED
+        assert event.seq == 1
+        assert event.prev_hash == "0" * 64
+        assert event.details["manifest"]["lines"] == 3
+        assert len(event.details["manifest"]["sha256"]) == 64
+        assert pickup.head_hash == event.hash
+
+    def test_the_operator_may_register_for_a_data_center(self, chain):
+        lot = services.register_pickup(
+            actor=chain.actor(chain.operator),
+            facility=chain.data_center,
+            material=Material.RETIRED_SERVERS,
+            mass_kg=Decimal("400"),
+            assets=[services.AssetLine(category="server", serial="SRV-1")],
+        )
+        assert lot.events.get().actor_organization == chain.operator
+
+    def test_replay_with_the_same_idempotency_key_writes_nothing(self, chain):
+        def register():
+            return services.register_pickup(
+                actor=chain.actor(chain.source),
+                facility=chain.data_center,
+                material=Material.HDD,
+                mass_kg=Decimal("1"),
+                assets=drive_manifest(1),
+                idempotency_key="erp-4711",
+            )
+
+        first = register()
+        assert register() == first
+        assert Lot.objects.count() == 1
+        assert CustodyEvent.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        ("changes", "code", "field"),
+        [
+            ({"mass_kg": Decimal("-1")}, "negative_mass", "mass_kg"),
+            ({"mass_kg": Decimal("0")}, "zero_mass", "mass_kg"),
+            ({"mass_kg": Decimal("2000000")}, "mass_too_large", "mass_kg"),
+            ({"mass_kg": Decimal("1.0001")}, "mass_precision", "mass_kg"),
+            ({"mass_kg": "heavy"}, "invalid_mass", "mass_kg"),
+            ({"mass_kg": 1.5}, "invalid_mass", "mass_kg"),
+            ({"material": Material.NDPR_OXIDE}, "not_source_material", "material"),
+            ({"assets": []}, "empty_manifest", "assets"),
+            ({"item_count": 0}, "invalid_item_count", "item_count"),
+            ({"occurred_at": timezone.now().replace(tzinfo=None)}, "naive_time", "occurred_at"),
+            ({"occurred_at": days_ago(-1)}, "time_in_future", "occurred_at"),
+            ({"evidence": ["not-a-digest"]}, "invalid_evidence", "evidence"),
+            ({"external_ref": "nul\x00byte"}, "invalid_text", "external_ref"),
+            ({"external_ref": "x" * 101}, "text_too_long", "external_ref"),
+        ],
+    )
+    def test_bad_input_is_refused(self, chain, changes, code, field):
+        arguments = {
+            "actor": chain.actor(chain.source),
+            "facility": chain.data_center,
+            "material": Material.HDD,
+            "mass_kg": Decimal("2"),
+            "assets": drive_manifest(2),
+        } | changes
+        with refused(code, field):
+            services.register_pickup(**arguments)
+
+    def test_manifest_lines_are_checked(self, chain):
+        twin = drive_manifest(1)[0]
+        for assets, code in [
+            ([twin, twin], "duplicate_serial"),
+            ([services.AssetLine(category="toaster")], "invalid_category"),
+            ([services.AssetLine(category="hdd_2_5", sanitization_method="format")],
+             "invalid_sanitization_method"),
+            ([services.AssetLine(category="hdd_2_5", weight_kg=Decimal("-0.1"))], "negative_mass"),
+            ([services.AssetLine(category="ssd", sanitized_at=days_ago(-0.001))],
+             "sanitized_after_pickup"),
+            ([services.AssetLine(category="ssd", serial="S" * 101)], "text_too_long"),
+        ]:  # fmt: skip
+            with refused(code):
+                services.register_pickup(
+                    actor=chain.actor(chain.source),
+                    facility=chain.data_center,
+                    material=Material.HDD,
+                    mass_kg=Decimal("2"),
+                    assets=assets,
+                )
+
+    def test_only_at_a_source_facility_of_ones_own(self, chain):
+        with refused("not_facility_owner", "facility"):
+            services.register_pickup(
+                actor=chain.actor(chain.recycler),
+                facility=chain.data_center,
+                material=Material.HDD,
+                mass_kg=Decimal("2"),
+                assets=drive_manifest(),
+            )
+        with refused("not_source_facility", "facility"):
+            services.register_pickup(
+                actor=chain.actor(chain.recycler),
+                facility=chain.plant,
+                material=Material.HDD,
+                mass_kg=Decimal("2"),
+                assets=drive_manifest(),
+            )
+
+    def test_inactive_facility_auditor_and_inactive_organization_are_refused(self, chain):
+        arguments = {
+            "facility": chain.data_center,
+            "material": Material.HDD,
+            "mass_kg": Decimal("2"),
+            "assets": drive_manifest(),
+        }
+        with refused("read_only_organization"):
+            services.register_pickup(actor=chain.actor(chain.auditor), **arguments)
+        chain.data_center.is_active = False
+        chain.data_center.save()
+        with refused("facility_inactive", "facility"):
+            services.register_pickup(actor=chain.actor(chain.source), **arguments)
+        chain.source.is_active = False
+        chain.source.save()
+        with refused("organization_inactive"):
+            services.register_pickup(actor=chain.actor(chain.source), **arguments)
+
+
+class TestDispatchAndReceive:
+    def test_dispatch_puts_the_lot_in_transit_to_a_named_facility(self, chain, pickup):
+        lot = dispatched(chain, pickup, declared_mass_kg=Decimal("2.005"))
+        event = lot.events.get(seq=2)
+        assert (lot.status, lot.custodian, lot.destination) == (
+            LotStatus.IN_TRANSIT,
+            None,
+            chain.plant,
+        )
+        assert event.kind == EventKind.DISPATCHED
+        assert event.facility == chain.data_center
+        assert event.counterparty_facility == chain.plant
+        assert event.mass_kg == Decimal("2.005")
+        assert event.details["carrier"] == chain.carrier.pk
+        assert event.details["seal_numbers"] == ["S-1", "S-2"]
+        assert event.prev_hash == lot.events.get(seq=1).hash
+
+    def test_receipt_records_measured_mass_and_seals(self, chain, pickup):
+        lot = received(chain, dispatched(chain, pickup), mass="1.990", seals_intact=False)
+        event = lot.events.get(seq=3)
+        assert (lot.status, lot.custodian, lot.destination) == (
+            LotStatus.RECEIVED,
+            chain.plant,
+            None,
+        )
+        assert lot.mass_kg == Decimal("1.990")
+        assert event.details["seals_intact"] is False
+        assert event.details["dispatched_mass_kg"] == "2.010"
+        assert event.details["difference_kg"] == "-0.020"
+        assert event.counterparty_facility == chain.data_center
+
+    def test_dispatch_refusals(self, chain, pickup):
+        def dispatch(actor, **changes):
+            services.dispatch(
+                **{"actor": chain.actor(actor), "lot": pickup, "destination": chain.plant} | changes
+            )
+
+        with refused("not_custodian"):
+            dispatch(chain.recycler)
+        with refused("same_facility", "destination"):
+            dispatch(chain.source, destination=chain.data_center)
+        with refused("not_a_carrier", "carrier"):
+            dispatch(chain.source, carrier=chain.recycler)
+        with refused("negative_mass", "declared_mass_kg"):
+            dispatch(chain.source, declared_mass_kg=Decimal("-2"))
+        with refused("invalid_seal_numbers", "seal_numbers"):
+            dispatch(chain.source, seal_numbers=["S-1", "S-1"])
+        with refused("invalid_seal_numbers", "seal_numbers"):
+            dispatch(chain.source, seal_numbers=[""])
+        with refused("time_before_previous_event", "occurred_at"):
+            dispatch(chain.source, occurred_at=days_ago(21))
+        with refused("read_only_organization"):
+            dispatch(chain.auditor)
+        closed_plant = FacilityFactory(organization=chain.recycler, is_active=False)
+        with refused("facility_inactive", "destination"):
+            dispatch(chain.source, destination=closed_plant)
+
+    def test_a_lot_in_transit_cannot_move_again(self, chain, pickup):
+        lot = dispatched(chain, pickup)
+        with refused("lot_in_transit"):
+            services.dispatch(actor=chain.actor(chain.source), lot=lot, destination=chain.plant)
+        with refused("lot_in_transit"):
+            services.weigh(actor=chain.actor(chain.source), lot=lot, mass_kg=Decimal("1"))
+
+    def test_only_the_destination_may_receive(self, chain, pickup):
+        lot = dispatched(chain, pickup)
+        for stranger in (chain.source, chain.trader, chain.carrier):
+            with refused("not_destination"):
+                services.receive(
+                    actor=chain.actor(stranger),
+                    lot=lot,
+                    measured_mass_kg=Decimal("2"),
+                    seals_intact=True,
+                )
+
+    def test_receive_refusals(self, chain, pickup):
+        with refused("lot_not_in_transit"):
+            services.receive(
+                actor=chain.actor(chain.recycler),
+                lot=pickup,
+                measured_mass_kg=Decimal("2"),
+                seals_intact=True,
+            )
+        lot = dispatched(chain, pickup)
+        for changes, code in [
+            ({"measured_mass_kg": Decimal("-1")}, "negative_mass"),
+            ({"seals_intact": "yes"}, "invalid_seals_intact"),
+            ({"occurred_at": days_ago(25)}, "time_before_previous_event"),
+        ]:
+            arguments = {
+                "actor": chain.actor(chain.recycler),
+                "lot": lot,
+                "measured_mass_kg": Decimal("2"),
+                "seals_intact": True,
+            } | changes
+            with refused(code):
+                services.receive(**arguments)
+
+    def test_a_replayed_dispatch_writes_nothing_even_after_the_state_moved_on(self, chain, pickup):
+        first = services.dispatch(
+            actor=chain.actor(chain.source),
+            lot=pickup,
+            destination=chain.plant,
+            idempotency_key="d-1",
+        )
+        again = services.dispatch(
+            actor=chain.actor(chain.source),
+            lot=pickup,
+            destination=chain.plant,
+            idempotency_key="d-1",
+        )
+        assert again == first
+        assert pickup.events.count() == 2
+        with refused("idempotency_key_reused", "idempotency_key"):
+            services.weigh(
+                actor=chain.actor(chain.source),
+                lot=pickup,
+                mass_kg=Decimal("1"),
+                idempotency_key="d-1",
+            )
+
+
+class TestWeighQuarantineRelease:
+    def test_weigh_sets_the_mass(self, chain, pickup):
+        event = services.weigh(
+            actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2.100"), scale_ref="S7"
+        )
+        pickup.refresh_from_db()
+        assert pickup.mass_kg == Decimal("2.100")
+        assert event.details == {"previous_mass_kg": "2.010", "scale_ref": "S7", "note": ""}
+
+    def test_weigh_refusals(self, chain, pickup):
+        with refused("not_custodian"):
+            services.weigh(actor=chain.actor(chain.recycler), lot=pickup, mass_kg=Decimal("2"))
+        with refused("zero_mass", "mass_kg"):
+            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("0"))
+
+    def test_quarantine_blocks_dispatch_and_delivery_until_released(self, chain, pickup):
+        services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="Seal mismatch")
+        pickup.refresh_from_db()
+        assert pickup.quarantined
+        with refused("lot_quarantined"):
+            services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+        with refused("lot_quarantined"):
+            services.deliver(
+                actor=chain.actor(chain.source), lot=pickup, buyer_facility=chain.buyer_plant
+            )
+        with refused("lot_quarantined"):
+            services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="again")
+        services.release(actor=chain.actor(chain.source), lot=pickup, reason="Seals checked")
+        pickup.refresh_from_db()
+        assert not pickup.quarantined
+        lot = dispatched(chain, pickup, occurred_at=None)
+        assert lot.status == LotStatus.IN_TRANSIT
+
+    def test_quarantine_and_release_refusals(self, chain, pickup):
+        with refused("reason_required", "reason"):
+            services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="  ")
+        with refused("not_custodian"):
+            services.quarantine(actor=chain.actor(chain.recycler), lot=pickup, reason="x")
+        with refused("lot_not_quarantined"):
+            services.release(actor=chain.actor(chain.source), lot=pickup, reason="x")
+
+    def test_the_operator_quarantines_and_only_it_releases_its_quarantine(self, chain, pickup):
+        lot = dispatched(chain, pickup)
+        services.quarantine(
+            actor=chain.actor(chain.operator),
+            lot=lot,
+            reason="Route anomaly",
+            occurred_at=days_ago(18.5),
+        )
+        lot = received(chain, lot)
+        assert lot.quarantined
+        with refused("not_quarantine_author"):
+            services.release(actor=chain.actor(chain.recycler), lot=lot, reason="fine")
+        services.release(actor=chain.actor(chain.operator), lot=lot, reason="Cleared")
+        lot.refresh_from_db()
+        assert not lot.quarantined
+
+
+class TestDeliverDispose:
+    def test_delivery_to_a_buyer_closes_the_lot(self, chain, pickup):
+        lot = received(chain, dispatched(chain, pickup))
+        event = services.deliver(
+            actor=chain.actor(chain.recycler),
+            lot=lot,
+            buyer_facility=chain.buyer_plant,
+            invoice_ref="INV-9",
+        )
+        lot.refresh_from_db()
+        assert (lot.status, lot.custodian) == (LotStatus.DELIVERED, chain.buyer_plant)
+        assert event.counterparty_facility == chain.buyer_plant
+        with refused("lot_closed"):
+            services.weigh(actor=chain.actor(chain.buyer), lot=lot, mass_kg=Decimal("1"))
+
+    def test_delivery_refusals(self, chain, pickup):
+        with refused("not_a_buyer", "buyer_facility"):
+            services.deliver(
+                actor=chain.actor(chain.source), lot=pickup, buyer_facility=chain.plant
+            )
+        with refused("not_custodian"):
+            services.deliver(
+                actor=chain.actor(chain.recycler), lot=pickup, buyer_facility=chain.buyer_plant
+            )
+
+    def test_dispose(self, chain, pickup):
+        with refused("method_required", "method"):
+            services.dispose(actor=chain.actor(chain.source), lot=pickup, method="")
+        services.dispose(actor=chain.actor(chain.source), lot=pickup, method="landfill")
+        pickup.refresh_from_db()
+        assert pickup.status == LotStatus.DISPOSED
+        with refused("lot_closed"):
+            services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+
+
+class TestCorrect:
+    def test_a_correction_of_the_latest_mass_moves_the_lot_mass(self, chain, pickup):
+        lot = received(chain, dispatched(chain, pickup), mass="1.500")
+        wrong = lot.events.get(kind=EventKind.RECEIVED)
+        event = services.correct(
+            actor=chain.actor(chain.recycler),
+            lot=lot,
+            corrects=wrong,
+            reason="Scale tared wrong",
+            mass_kg=Decimal("1.950"),
+        )
+        lot.refresh_from_db()
+        assert lot.mass_kg == Decimal("1.950")
+        assert event.corrects == wrong
+        assert event.details["updates_lot_mass"] is True
+        wrong.refresh_from_db()
+        assert wrong.mass_kg == Decimal("1.500"), "the wrong event stays as it was"
+
+    def test_a_correction_of_an_old_mass_leaves_the_current_mass(self, chain, pickup):
+        services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2.2"))
+        services.correct(
+            actor=chain.actor(chain.source),
+            lot=pickup,
+            corrects=pickup.events.get(seq=1),
+            reason="typo in the pickup mass",
+            mass_kg=Decimal("2.020"),
+        )
+        pickup.refresh_from_db()
+        assert pickup.mass_kg == Decimal("2.200")
+
+    def test_correction_refusals(self, chain, pickup):
+        other = services.register_pickup(
+            actor=chain.actor(chain.source),
+            facility=chain.data_center,
+            material=Material.HDD,
+            mass_kg=Decimal("1"),
+            assets=drive_manifest(1),
+        )
+        registered = pickup.events.get()
+        arguments = {"lot": pickup, "corrects": registered, "reason": "r", "mass_kg": Decimal(1)}
+        with refused("event_not_in_lot", "corrects"):
+            services.correct(
+                **(arguments | {"actor": chain.actor(chain.source), "corrects": other.events.get()})
+            )
+        with refused("not_event_author", "corrects"):
+            services.correct(**(arguments | {"actor": chain.actor(chain.recycler)}))
+        with refused("nothing_to_correct", "corrections"):
+            services.correct(**(arguments | {"actor": chain.actor(chain.source), "mass_kg": None}))
+        with refused("reason_required", "reason"):
+            services.correct(**(arguments | {"actor": chain.actor(chain.source), "reason": ""}))
+        quarantined = services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="x")
+        with refused("mass_not_correctable", "mass_kg"):
+            services.correct(
+                **(arguments | {"actor": chain.actor(chain.source), "corrects": quarantined})
+            )
+
+    def test_the_operator_may_correct_fields_other_than_mass(self, chain, pickup):
+        lot = received(chain, dispatched(chain, pickup), seals_intact=False)
+        event = services.correct(
+            actor=chain.actor(chain.operator),
+            lot=lot,
+            corrects=lot.events.get(kind=EventKind.RECEIVED),
+            reason="Seal photo shows the seals intact",
+            corrections={"seals_intact": True},
+        )
+        assert event.details["corrections"] == {"seals_intact": True}
+        assert event.details["updates_lot_mass"] is False
+
+
+def test_a_whole_journey_keeps_one_verified_chain_and_a_rebuildable_projection(chain, pickup):
+    lot = received(chain, dispatched(chain, pickup))
+    services.weigh(actor=chain.actor(chain.recycler), lot=lot, mass_kg=Decimal("1.999"))
+    services.quarantine(actor=chain.actor(chain.recycler), lot=lot, reason="Assay pending")
+    services.release(actor=chain.actor(chain.recycler), lot=lot, reason="Assay fine")
+    services.deliver(actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant)
+    lot.refresh_from_db()
+    events = list(lot.events.order_by("seq"))
+    assert [event.kind for event in events] == [
+        "registered", "dispatched", "received", "weighed", "quarantined", "released", "delivered",
+    ]  # fmt: skip
+    assert [event.seq for event in events] == list(range(1, 8))
+    for previous, event in zip(events, events[1:], strict=False):
+        assert event.prev_hash == previous.hash
+    assert verify_ledger().ok
+    assert projection_drift(lot, events) == {}
+
+
+def test_certifications_are_reference_data_not_ledger(chain):
+    # Certifications change freely; the ledger records none of it.
+    Certification.objects.create(
+        facility=chain.plant,
+        scheme="r2v3",
+        number="R2-1",
+        valid_from=timezone.now().date(),
+        valid_until=timezone.now().date(),
+    )
+    assert CustodyEvent.objects.count() == 0
+    assert OrganizationFactory(roles=["recycler"]).has_role("recycler")
