@@ -13,5 +13,10 @@ from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
+# The manifest storage needs collectstatic; tests render the admin straight from the apps.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["*"]

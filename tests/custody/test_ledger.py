@@ -1,5 +1,6 @@
 """The ledger itself: canonical hashing, append-only triggers, concurrency, verification."""
 
+import itertools
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -139,9 +140,12 @@ class TestAppendOnly:
             "UPDATE custody_custodyevent SET mass_kg = 0",
             "DELETE FROM custody_custodyevent",
         ):
-            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(statement)
+            with (
+                pytest.raises(DatabaseError, match="append-only"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(statement)
         assert CustodyEvent.objects.filter(mass_kg=Decimal("2.010")).count() == 1
 
 
@@ -260,7 +264,7 @@ def test_eight_threads_appending_to_one_lot_make_one_unforked_chain(chain, picku
     assert {event.idempotency_key for event in events[1:]} == {
         f"thread-{n}-{a}" for n in range(8) for a in range(weighings_per_thread)
     }
-    for previous, event in zip(events, events[1:], strict=False):
+    for previous, event in itertools.pairwise(events):
         assert event.prev_hash == previous.hash
     lot = Lot.objects.get(pk=pickup.pk)
     assert (lot.head_seq, lot.head_hash) == (events[-1].seq, events[-1].hash)

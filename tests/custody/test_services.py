@@ -1,5 +1,6 @@
 """The write services: every happy path, and every illegal move with its code and no trace."""
 
+import itertools
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -496,7 +497,7 @@ def test_a_whole_journey_keeps_one_verified_chain_and_a_rebuildable_projection(c
         "registered", "dispatched", "received", "weighed", "quarantined", "released", "delivered",
     ]  # fmt: skip
     assert [event.seq for event in events] == list(range(1, 8))
-    for previous, event in zip(events, events[1:], strict=False):
+    for previous, event in itertools.pairwise(events):
         assert event.prev_hash == previous.hash
     assert verify_ledger().ok
     assert projection_drift(lot, events) == {}

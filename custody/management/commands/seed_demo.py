@@ -1,0 +1,291 @@
+"""A realistic, idempotent demo: run it twice and nothing changes the second time.
+
+Reference data is upserted by slug; every custody step goes through ``custody.services`` with an
+idempotency key, so a second run replays instead of writing.
+"""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from custody import services
+from custody.actors import Actor
+from custody.models import AssetCategory, Lot, Material, SanitizationMethod
+from recyclers.gs1 import gs1_check_digit
+from recyclers.models import (
+    Certification,
+    CertificationScheme,
+    Facility,
+    FacilityKind,
+    Membership,
+    Organization,
+    OrganizationRole,
+)
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "ledger-demo"
+
+ORGANIZATIONS = {
+    "ledger-ops": ("Ledger Operations", "US", ["operator"]),
+    "northwind-cloud": ("Northwind Cloud", "US", ["source"]),
+    "blue-ridge-freight": ("Blue Ridge Freight", "US", ["carrier"]),
+    "volunteer-metals": ("Volunteer Metals Recovery", "US", ["recycler"]),
+    "appalachian-separation": ("Appalachian Separation Co.", "US", ["separator"]),
+    "gulf-coast-rare-earths": ("Gulf Coast Rare Earths", "US", ["refinery"]),
+    "lakeshore-magnetics": ("Lakeshore Magnetics", "US", ["buyer"]),
+    "keystone-assurance": ("Keystone Assurance", "US", ["auditor"]),
+    "straits-metal-trading": ("Straits Metal Trading Sdn Bhd", "MY", ["recycler"]),
+}
+
+# slug -> (organization, name, kind, country, region, city, location reference for the GLN)
+FACILITIES = {
+    "iad7": ("northwind-cloud", "Northwind IAD-7", FacilityKind.DATA_CENTER,
+             "US", "VA", "Ashburn", 10007),
+    "cmh2": ("northwind-cloud", "Northwind CMH-2", FacilityKind.DATA_CENTER,
+             "US", "OH", "New Albany", 10002),
+    "roanoke": ("blue-ridge-freight", "Roanoke cross-dock", FacilityKind.WAREHOUSE,
+                "US", "VA", "Roanoke", 20001),
+    "knoxville": ("volunteer-metals", "Knoxville dismantling plant", FacilityKind.RECYCLING_PLANT,
+                  "US", "TN", "Knoxville", 30001),
+    "chattanooga": ("appalachian-separation", "Chattanooga separation plant",
+                    FacilityKind.SEPARATION_PLANT, "US", "TN", "Chattanooga", 40001),
+    "port-arthur": ("gulf-coast-rare-earths", "Port Arthur refinery", FacilityKind.REFINERY,
+                    "US", "TX", "Port Arthur", 50001),
+    "elkhart": ("lakeshore-magnetics", "Elkhart magnet plant", FacilityKind.MAGNET_PLANT,
+                "US", "IN", "Elkhart", 60001),
+    "port-klang": ("straits-metal-trading", "Port Klang scrap yard", FacilityKind.WAREHOUSE,
+                   "MY", "Selangor", "Port Klang", 70001),
+}  # fmt: skip
+
+CERTIFICATIONS = [
+    ("knoxville", CertificationScheme.R2V3, "R2V3-2291", "SERI-accredited registrar"),
+    ("knoxville", CertificationScheme.ISO_14001, "EMS-77120", "Bureau Veritas"),
+    ("chattanooga", CertificationScheme.ISO_14001, "EMS-80455", "DNV"),
+    ("port-arthur", CertificationScheme.RMAP, "RMAP-RE-0142", "RMI"),
+    ("port-arthur", CertificationScheme.ISO_14001, "EMS-91873", "DNV"),
+    ("iad7", CertificationScheme.NAID_AAA, "NAID-55310", "i-SIGMA"),
+]
+
+GS1_COMPANY_PREFIX = "0614141"  # the example prefix of GS1's own documentation
+
+
+def demo_gln(location_reference: int) -> str:
+    body = f"{GS1_COMPANY_PREFIX}{location_reference:05d}"
+    return f"{body}{gs1_check_digit(body)}"
+
+
+class Command(BaseCommand):
+    help = "Load the demo chain: partners, facilities, certifications and lots at every stage."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Seed even with DEBUG off (never in production)."
+        )
+
+    def handle(self, *args, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates a known admin login: run it with DEBUG=1.")
+        with transaction.atomic():
+            organizations = self.seed_partners()
+            admin = self.seed_admin(organizations["ledger-ops"])
+        self.facilities = {slug: Facility.objects.get(gln=demo_gln(row[6])) for slug, row in
+                           FACILITIES.items()}  # fmt: skip
+        self.organizations = organizations
+        self.now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        lots = self.seed_lots()
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        for label, lot in lots.items():
+            lot.refresh_from_db()
+            where = lot.custodian or f"in transit to {lot.destination}"
+            hold = ", quarantined" if lot.quarantined else ""
+            self.stdout.write(f"  {lot.code}  {label:<40} {lot.status}{hold} @ {where}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Admin: http://127.0.0.1:8000/admin/  user {admin.username!r}  "
+                f"password {ADMIN_PASSWORD!r}"
+            )
+        )
+
+    # --- reference data ---------------------------------------------------------------------
+
+    def seed_partners(self) -> dict[str, Organization]:
+        organizations = {}
+        for slug, (name, country, roles) in ORGANIZATIONS.items():
+            organization, _ = Organization.objects.update_or_create(
+                slug=slug, defaults={"name": name, "country": country}
+            )
+            organization.roles.set(OrganizationRole.objects.filter(code__in=roles))
+            organizations[slug] = organization
+        for org_slug, name, kind, country, region, city, reference in FACILITIES.values():
+            Facility.objects.update_or_create(
+                gln=demo_gln(reference),
+                defaults={
+                    "organization": organizations[org_slug],
+                    "name": name,
+                    "kind": kind,
+                    "country": country,
+                    "region": region,
+                    "city": city,
+                },
+            )
+        today = date.today()
+        for facility_slug, scheme, number, issuer in CERTIFICATIONS:
+            facility = Facility.objects.get(gln=demo_gln(FACILITIES[facility_slug][6]))
+            Certification.objects.update_or_create(
+                facility=facility,
+                scheme=scheme,
+                number=number,
+                defaults={
+                    "issued_by": issuer,
+                    "valid_from": today - timedelta(days=400),
+                    "valid_until": today + timedelta(days=700),
+                },
+            )
+        return organizations
+
+    def seed_admin(self, operator: Organization):
+        user_model = get_user_model()
+        admin = user_model.objects.filter(username=ADMIN_USERNAME).first()
+        if admin is None:
+            admin = user_model.objects.create_superuser(
+                ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD
+            )
+        Membership.objects.get_or_create(user=admin, organization=operator, is_admin=True)
+        return admin
+
+    # --- lots -------------------------------------------------------------------------------
+
+    def actor(self, slug: str) -> Actor:
+        return Actor(organization=self.organizations[slug])
+
+    def at(self, days_ago: float) -> datetime:
+        return self.now - timedelta(days=days_ago)
+
+    def pickup(self, key, *, facility, material, count, unit_kg, days_ago, category) -> Lot:
+        assets = [
+            services.AssetLine(
+                category=category,
+                make="Seagate" if category == AssetCategory.HDD_3_5 else "Dell",
+                model="Exos X16" if category == AssetCategory.HDD_3_5 else "PowerEdge R640",
+                serial=f"{key.upper()}-{number:05d}",
+                weight_kg=unit_kg,
+                sanitization_method=SanitizationMethod.PURGE,
+                sanitization_certificate=f"NW-WIPE-{key.upper()}-{number:05d}",
+                sanitized_at=self.at(days_ago + 2),
+            )
+            for number in range(1, count + 1)
+        ]
+        return services.register_pickup(
+            actor=self.actor("northwind-cloud"),
+            facility=self.facilities[facility],
+            material=material,
+            mass_kg=unit_kg * count,
+            assets=assets,
+            occurred_at=self.at(days_ago),
+            external_ref=f"NW-RMA-{key.upper()}",
+            idempotency_key=f"demo-{key}-pickup",
+        )
+
+    def move(self, key, lot, *, sender, to, days_ago, seals=("",)):
+        services.dispatch(
+            actor=self.actor(sender),
+            lot=lot,
+            destination=self.facilities[to],
+            carrier=self.organizations["blue-ridge-freight"],
+            seal_numbers=[f"BRF-{key.upper()}-{n}" for n, _ in enumerate(seals, 1)],
+            occurred_at=self.at(days_ago),
+            idempotency_key=f"demo-{key}-dispatch-{to}",
+        )
+
+    def arrive(self, key, lot, *, receiver, at, mass, days_ago, seals_intact=True):
+        services.receive(
+            actor=self.actor(receiver),
+            lot=lot,
+            measured_mass_kg=Decimal(mass),
+            seals_intact=seals_intact,
+            occurred_at=self.at(days_ago),
+            idempotency_key=f"demo-{key}-receive-{at}",
+        )
+
+    def seed_lots(self) -> dict[str, Lot]:
+        hdd, server = AssetCategory.HDD_3_5, AssetCategory.SERVER
+        drive_kg, server_kg = Decimal("0.680"), Decimal("28.000")
+        lots = {}
+
+        lot = self.pickup("a", facility="iad7", material=Material.HDD, count=240,
+                          unit_kg=drive_kg, days_ago=2, category=hdd)  # fmt: skip
+        lots["drives awaiting pickup"] = lot
+
+        lot = self.pickup("b", facility="iad7", material=Material.RETIRED_SERVERS, count=40,
+                          unit_kg=server_kg, days_ago=5, category=server)  # fmt: skip
+        self.move("b", lot, sender="northwind-cloud", to="knoxville", days_ago=1, seals=(1, 2))
+        lots["servers on the road"] = lot
+
+        lot = self.pickup("c", facility="iad7", material=Material.HDD, count=600,
+                          unit_kg=drive_kg, days_ago=15, category=hdd)  # fmt: skip
+        self.move("c", lot, sender="northwind-cloud", to="knoxville", days_ago=14)
+        self.arrive("c", lot, receiver="volunteer-metals", at="knoxville", mass="407.600",
+                    days_ago=12)  # fmt: skip
+        typo = services.weigh(
+            actor=self.actor("volunteer-metals"),
+            lot=lot,
+            mass_kg=Decimal("4075.000"),
+            scale_ref="Floor scale 2",
+            occurred_at=self.at(11),
+            idempotency_key="demo-c-weigh",
+        )
+        services.correct(
+            actor=self.actor("volunteer-metals"),
+            lot=lot,
+            corrects=typo,
+            reason="Decimal point slipped on the floor scale ticket",
+            mass_kg=Decimal("407.500"),
+            occurred_at=self.at(11),
+            idempotency_key="demo-c-correct",
+        )
+        lots["drives received, weighed, corrected"] = lot
+
+        lot = self.pickup("d", facility="cmh2", material=Material.HDD, count=300,
+                          unit_kg=drive_kg, days_ago=9, category=hdd)  # fmt: skip
+        self.move("d", lot, sender="northwind-cloud", to="knoxville", days_ago=8, seals=(1, 2))
+        self.arrive("d", lot, receiver="volunteer-metals", at="knoxville", mass="197.800",
+                    days_ago=6, seals_intact=False)  # fmt: skip
+        services.quarantine(
+            actor=self.actor("volunteer-metals"),
+            lot=lot,
+            reason="Seal BRF-D-2 broken on arrival; 6.2 kg short of the pickup mass",
+            occurred_at=self.at(6),
+            idempotency_key="demo-d-quarantine",
+        )
+        lots["drives quarantined: broken seal"] = lot
+
+        lot = self.pickup("e", facility="cmh2", material=Material.HDD, count=500,
+                          unit_kg=drive_kg, days_ago=40, category=hdd)  # fmt: skip
+        self.move("e", lot, sender="northwind-cloud", to="knoxville", days_ago=38)
+        self.arrive("e", lot, receiver="volunteer-metals", at="knoxville", mass="339.700",
+                    days_ago=36)  # fmt: skip
+        self.move("e", lot, sender="volunteer-metals", to="port-klang", days_ago=30)
+        self.arrive("e", lot, receiver="straits-metal-trading", at="port-klang",
+                    mass="339.100", days_ago=2)  # fmt: skip
+        lots["drives sold to a trader in Malaysia"] = lot
+
+        lot = self.pickup("f", facility="iad7", material=Material.RETIRED_SERVERS, count=12,
+                          unit_kg=server_kg, days_ago=25, category=server)  # fmt: skip
+        self.move("f", lot, sender="northwind-cloud", to="knoxville", days_ago=24)
+        self.arrive("f", lot, receiver="volunteer-metals", at="knoxville", mass="335.400",
+                    days_ago=22)  # fmt: skip
+        services.dispose(
+            actor=self.actor("volunteer-metals"),
+            lot=lot,
+            method="Shredded for steel and aluminium recovery (no drives inside)",
+            reason="Diskless chassis: no rare-earth content",
+            occurred_at=self.at(20),
+            idempotency_key="demo-f-dispose",
+        )
+        lots["diskless servers disposed"] = lot
+        return lots

@@ -1,0 +1,97 @@
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from custody.models import CustodyEvent, EventKind, Lot, LotStatus
+from custody.projection import projection_drift
+from custody.selectors.ledger import verify_ledger
+from recyclers.models import Certification, Facility, Organization
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", "--force", stdout=out)
+    return out.getvalue()
+
+
+class TestSeedDemo:
+    def test_the_demo_shows_every_stage_of_the_chain(self, db):
+        output = seed()
+        assert "password 'ledger-demo'" in output
+        statuses = set(Lot.objects.values_list("status", flat=True))
+        assert statuses == {"registered", "in_transit", "received", "disposed"}
+        assert Lot.objects.filter(quarantined=True).count() == 1
+        assert CustodyEvent.objects.filter(kind=EventKind.CORRECTED).count() == 1
+        abroad = Lot.objects.get(custodian__country="MY")
+        assert abroad.status == LotStatus.RECEIVED
+        assert abroad.events.filter(kind=EventKind.DISPATCHED).count() == 2
+        roles = set(Organization.objects.values_list("roles__code", flat=True))
+        assert {"operator", "source", "carrier", "recycler", "separator", "refinery", "buyer",
+                "auditor"} <= roles  # fmt: skip
+        assert Facility.objects.filter(region="VA", kind="data_center").exists()
+        assert Facility.objects.filter(region="TN", kind="recycling_plant").exists()
+        assert Certification.objects.count() == 6
+        assert verify_ledger().ok
+        for lot in Lot.objects.all():
+            assert projection_drift(lot, lot.events.order_by("seq")) == {}
+
+    def test_running_it_twice_changes_nothing(self, db):
+        seed()
+        snapshot = (
+            list(CustodyEvent.objects.values_list("hash", flat=True).order_by("id")),
+            list(Lot.objects.values().order_by("id")),
+            Facility.objects.count(),
+        )
+        seed()
+        assert snapshot == (
+            list(CustodyEvent.objects.values_list("hash", flat=True).order_by("id")),
+            list(Lot.objects.values().order_by("id")),
+            Facility.objects.count(),
+        )
+
+    def test_refuses_without_debug(self, db, settings):
+        settings.DEBUG = False
+        with pytest.raises(CommandError, match="DEBUG=1"):
+            call_command("seed_demo", stdout=StringIO())
+        assert not Lot.objects.exists()
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}
+    } | {
+        "DEBUG": "0",
+        "SECRET_KEY": "a-production-grade-secret-key-5b1f0c9e7d3a48e2b6c4f1a0d9e8c7b6",
+        "ALLOWED_HOSTS": "ledger.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"} | {
+        "DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
