@@ -287,6 +287,7 @@ class AssetInline(admin.TabularInline):
 
 
 LOT_FIELDS = [
+    "quarantine_flag",
     "code",
     "material",
     "external_ref",
@@ -313,7 +314,7 @@ class LotAdmin(admin.ModelAdmin):
         "mass_kg",
         "item_count",
         "status",
-        "quarantined",
+        "quarantine_flag",
         "custodian",
         "destination",
         "source_facility",
@@ -331,22 +332,28 @@ class LotAdmin(admin.ModelAdmin):
     list_select_related = ["custodian", "destination", "source_facility"]
     readonly_fields = LOT_FIELDS
     fieldsets = [
-        ("Lot", {"fields": ["code", "material", "external_ref", "source_facility", "created_at"]}),
+        (
+            "Lot",
+            {
+                "fields": [
+                    ("code", "material"),
+                    ("source_facility", "external_ref"),
+                    "created_at",
+                ]
+            },
+        ),
         (
             "Custody (projected from the events)",
             {
                 "fields": [
-                    "status",
-                    "quarantined",
-                    "custodian",
-                    "destination",
-                    "mass_kg",
-                    "item_count",
+                    ("status", "quarantine_flag"),
+                    ("custodian", "destination"),
+                    ("mass_kg", "item_count"),
                     "updated_at",
                 ]
             },
         ),
-        ("Ledger head", {"fields": ["head_seq", "head_hash", "last_occurred_at"]}),
+        ("Ledger head", {"fields": [("head_seq", "last_occurred_at"), "head_hash"]}),
     ]
     inlines = [AssetInline]
     actions = ["quarantine_lots", "release_lots"]
@@ -397,6 +404,13 @@ class LotAdmin(admin.ModelAdmin):
             "chain_broken": [str(broken) for broken in report.broken or []],
             "chain_events": report.events,
         }
+
+    @admin.display(description="quarantined", ordering="quarantined")
+    def quarantine_flag(self, lot: Lot):
+        """A red flag rather than the admin's green tick, which would read as "all good"."""
+        if lot.quarantined:
+            return format_html('<strong class="quarantine-flag">{}</strong>', "QUARANTINED")
+        return "no"
 
     @admin.action(description="Quarantine selected lots")
     def quarantine_lots(self, request, queryset):

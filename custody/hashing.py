@@ -95,23 +95,65 @@ def event_content(
     corrects_uuid,
     prev_hash: str,
 ) -> dict:
+    """The content that is hashed, from an event's fields as Python values."""
+    return formatted_content(
+        uuid=str(uuid),
+        lot_code=lot_code,
+        seq=seq,
+        kind=kind,
+        occurred_at=format_time(occurred_at),
+        recorded_at=format_time(recorded_at),
+        actor_organization_id=actor_organization_id,
+        actor_user_id=actor_user_id,
+        actor_api_key=actor_api_key or None,
+        facility_id=facility_id,
+        counterparty_facility_id=counterparty_facility_id,
+        mass_kg=format_mass(mass_kg),
+        details=details,
+        evidence=evidence,
+        corrects_uuid=str(corrects_uuid) if corrects_uuid else None,
+        prev_hash=prev_hash,
+    )
+
+
+def formatted_content(
+    *,
+    uuid: str,
+    lot_code: str,
+    seq: int,
+    kind: str,
+    occurred_at: str,
+    recorded_at: str,
+    actor_organization_id: int,
+    actor_user_id: int | None,
+    actor_api_key: str | None,
+    facility_id: int | None,
+    counterparty_facility_id: int | None,
+    mass_kg: str | None,
+    details,
+    evidence,
+    corrects_uuid: str | None,
+    prev_hash: str,
+) -> dict:
+    """The content that is hashed, from values already in their canonical text form (as the
+    database can hand them over, which spares the verifier a parse and a format per value)."""
     return {
         "v": CANONICAL_VERSION,
-        "uuid": str(uuid),
+        "uuid": uuid,
         "lot": lot_code,
         "seq": seq,
         "kind": kind,
-        "occurred_at": format_time(occurred_at),
-        "recorded_at": format_time(recorded_at),
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
         "actor_organization": actor_organization_id,
         "actor_user": actor_user_id,
-        "actor_api_key": actor_api_key or None,
+        "actor_api_key": actor_api_key,
         "facility": facility_id,
         "counterparty_facility": counterparty_facility_id,
-        "mass_kg": format_mass(mass_kg),
+        "mass_kg": mass_kg,
         "details": details,
         "evidence": evidence,
-        "corrects": str(corrects_uuid) if corrects_uuid else None,
+        "corrects": corrects_uuid,
         "prev_hash": prev_hash,
     }
 

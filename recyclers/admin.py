@@ -75,7 +75,10 @@ class OrganizationAdmin(admin.ModelAdmin):
         ("Contact", {"fields": ["website", "contact_email"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
+    formfield_overrides = {
+        models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple},
+        models.URLField: {"assume_scheme": "https"},
+    }
     inlines = [FacilityInline, MembershipInline]
 
     def get_queryset(self, request):
