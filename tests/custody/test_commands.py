@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -95,3 +96,20 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+class TestRebuildProjections:
+    def test_a_drifted_lot_is_reported_and_rebuilt_from_its_events(self, chain, pickup):
+        Lot.objects.filter(pk=pickup.pk).update(status=LotStatus.DISPOSED, mass_kg=0)
+        out = StringIO()
+        with pytest.raises(CommandError, match="1 lot"):
+            call_command("rebuild_projections", "--check", stdout=out)
+        assert f"{pickup.code}: status: disposed -> registered, mass_kg: 0.000 -> 2.010" in (
+            out.getvalue()
+        )
+
+        call_command("rebuild_projections", stdout=StringIO())
+        pickup.refresh_from_db()
+        assert (pickup.status, pickup.mass_kg) == (LotStatus.REGISTERED, Decimal("2.010"))
+        call_command("rebuild_projections", "--check", stdout=out)
+        assert "0 lot(s) differ" in out.getvalue()
