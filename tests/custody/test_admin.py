@@ -117,6 +117,22 @@ class TestLotPages:
             response = admin_client.get(lot_page(lot))
         assert len(response.context["timeline"]) == 23
 
+    def test_the_lot_page_costs_the_same_queries_for_3_or_40_manifest_lines(
+        self, admin_client, chain, pickup, django_assert_max_num_queries
+    ):
+        baseline = count_queries(admin_client, lot_page(pickup))
+        big = services.register_pickup(
+            actor=chain.actor(chain.source),
+            facility=chain.data_center,
+            material="hdd",
+            mass_kg=Decimal("26.800"),
+            assets=drive_manifest(40),
+            occurred_at=days_ago(20),
+        )
+        with django_assert_max_num_queries(baseline):
+            response = admin_client.get(lot_page(big))
+        assert "ZR000039" in response.content.decode()
+
     def test_the_timeline_shows_every_event_with_its_hash_chain(self, admin_client, chain, pickup):
         lot = ship_to_plant(chain, pickup, seals_intact=False)
         response = admin_client.get(lot_page(lot))
@@ -185,6 +201,21 @@ class TestLotPages:
 
 
 class TestEventPages:
+    def test_event_and_asset_lists_cost_no_query_per_row(
+        self, admin_client, chain, pickup, django_assert_max_num_queries
+    ):
+        urls = [
+            reverse("admin:custody_custodyevent_changelist"),
+            reverse("admin:custody_asset_changelist"),
+        ]
+        baselines = {url: count_queries(admin_client, url) for url in urls}
+        for number in range(1, 5):
+            ship_to_plant(chain, new_pickup(chain, number))
+        for url in urls:
+            with django_assert_max_num_queries(baselines[url]):
+                response = admin_client.get(url)
+            assert response.context["cl"].result_count > 10
+
     def test_events_are_read_only_even_for_a_superuser(self, admin_client, chain, pickup):
         event = pickup.events.get()
         response = admin_client.get(event_page(event))

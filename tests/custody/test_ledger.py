@@ -271,6 +271,31 @@ def test_eight_threads_appending_to_one_lot_make_one_unforked_chain(chain, picku
     assert verify_ledger().ok
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_verification_covers_every_lot_and_names_the_broken_one(chain, tamper):
+    lots = [
+        services.register_pickup(
+            actor=chain.actor(chain.source),
+            facility=chain.data_center,
+            material="hdd",
+            mass_kg=Decimal("1"),
+            assets=[services.AssetLine(category="hdd_3_5", serial=f"P{number}")],
+        )
+        for number in range(7)
+    ]
+    for lot in lots[:3]:
+        services.weigh(actor=chain.actor(chain.source), lot=lot, mass_kg=Decimal("1.5"))
+    tamper(
+        "UPDATE custody_custodyevent SET mass_kg = 9 WHERE lot_id = %s AND seq = 2", [lots[1].pk]
+    )
+    serial = verify_ledger(workers=1)
+    parallel = verify_ledger(workers=3)
+    assert (parallel.events, parallel.lots) == (serial.events, serial.lots) == (10, 7)
+    assert [str(b) for b in parallel.broken] == [str(b) for b in serial.broken]
+    assert [(b.lot_code, b.seq) for b in parallel.broken] == [(lots[1].code, 2)]
+
+
 def test_occurred_at_before_previous_is_refused_but_recorded_at_is_ours(chain, pickup):
     event = services.weigh(
         actor=chain.actor(chain.source),

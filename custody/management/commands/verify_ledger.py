@@ -1,3 +1,4 @@
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,8 +17,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("lots", nargs="*", metavar="LOT", help="Only these lot codes.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Processes verifying in parallel on PostgreSQL (default: one per CPU).",
+        )
 
-    def handle(self, *args, lots, no_progress, **options):
+    def handle(self, *args, lots, no_progress, workers, **options):
         codes = lots or None
         events = CustodyEvent.objects.all()
         if codes:
@@ -31,7 +38,7 @@ class Command(BaseCommand):
             file=self.stderr._out,
             mininterval=0.5,
         ) as bar:
-            report = verify_ledger(codes, progress=bar.update)
+            report = verify_ledger(codes, progress=bar.update, workers=max(workers, 1))
         elapsed = time.perf_counter() - started
         rate = report.events / elapsed if elapsed else 0
         summary = (
