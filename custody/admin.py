@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -26,7 +27,16 @@ from recyclers.models import Membership, Organization, Role
 from . import services
 from .actors import Actor
 from .errors import DomainError
-from .models import GENESIS_HASH, Asset, CustodyEvent, EventKind, Lot, Material
+from .models import (
+    DRIVE_CATEGORIES,
+    GENESIS_HASH,
+    Asset,
+    AssetCategory,
+    CustodyEvent,
+    EventKind,
+    Lot,
+    Material,
+)
 from .selectors.ledger import verify_ledger
 
 HASH_PREVIEW = 12
@@ -187,6 +197,34 @@ def timeline_rows(events: list[CustodyEvent]) -> list[dict]:
     return rows
 
 
+def manifest_summary(lot: Lot) -> dict:
+    """Counts of the manifest by category, and how many drives carry a sanitization record.
+
+    A pickup can list thousands of drives: the lot page summarizes, the asset list pages."""
+    rows = (
+        lot.assets.values("category")
+        .annotate(lines=Count("id"), sanitized=Count("id", filter=~Q(sanitization_method="")))
+        .order_by("category")
+    )
+    categories = [
+        {
+            "label": AssetCategory(row["category"]).label,
+            "lines": row["lines"],
+            "sanitized": row["sanitized"],
+            "is_drive": row["category"] in DRIVE_CATEGORIES,
+        }
+        for row in rows
+    ]
+    drives = [row for row in categories if row["is_drive"]]
+    return {
+        "lines": sum(row["lines"] for row in categories),
+        "categories": categories,
+        "drives": sum(row["lines"] for row in drives),
+        "unsanitized_drives": sum(row["lines"] - row["sanitized"] for row in drives),
+        "url": f"{reverse('admin:custody_asset_changelist')}?lot__id__exact={lot.pk}",
+    }
+
+
 # --- Quarantine and release: the admin's only writes, through the services ------------------
 
 
@@ -253,42 +291,6 @@ def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
 
 
 # --- Lots --------------------------------------------------------------------------------------
-
-
-class AssetInline(admin.TabularInline):
-    """The lot's asset manifest, as registered at pickup."""
-
-    model = Asset
-    fields = [
-        "line_no",
-        "category",
-        "make",
-        "model",
-        "serial",
-        "weight_kg",
-        "sanitization_method",
-        "sanitization_certificate",
-        "sanitized_at",
-    ]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    verbose_name_plural = "asset manifest"
-
-    def get_queryset(self, request):
-        # Each row's caption is str(asset), which reads its lot: join it, or a 500-drive
-        # manifest costs 500 queries.
-        return super().get_queryset(request).select_related("lot")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 LOT_FIELDS = [
@@ -360,7 +362,6 @@ class LotAdmin(admin.ModelAdmin):
         ),
         ("Ledger head", {"fields": [("head_seq", "last_occurred_at"), "head_hash"]}),
     ]
-    inlines = [AssetInline]
     actions = ["quarantine_lots", "release_lots"]
 
     def get_queryset(self, request):
@@ -408,6 +409,7 @@ class LotAdmin(admin.ModelAdmin):
             "chain_ok": report.ok,
             "chain_broken": [str(broken) for broken in report.broken or []],
             "chain_events": report.events,
+            "manifest": manifest_summary(lot),
         }
 
     @admin.display(description="quarantined", ordering="quarantined")
@@ -449,8 +451,12 @@ class AssetAdmin(admin.ModelAdmin):
         "sanitized_at",
     ]
     list_filter = ["category", "sanitization_method"]
-    search_fields = ["serial", "make", "model"]
+    search_fields = ["serial", "make", "model", "lot__code"]
     list_select_related = ["lot"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The lot page links here with ?lot__id__exact=<id> for the lot's whole manifest.
+        return lookup == "lot__id__exact" or super().lookup_allowed(lookup, value, request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("lot")

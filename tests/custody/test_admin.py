@@ -131,7 +131,13 @@ class TestLotPages:
         )
         with django_assert_max_num_queries(baseline):
             response = admin_client.get(lot_page(big))
-        assert "ZR000039" in response.content.decode()
+        content = response.content.decode()
+        assert "View all 40 lines of the manifest" in content
+        assert "Every drive has a sanitization record." in content
+        assets = admin_client.get(response.context["manifest"]["url"])
+        assert assets.status_code == 200
+        assert assets.context["cl"].result_count == 40
+        assert "ZR000039" in assets.content.decode()
 
     def test_the_timeline_shows_every_event_with_its_hash_chain(self, admin_client, chain, pickup):
         lot = ship_to_plant(chain, pickup, seals_intact=False)
@@ -154,9 +160,8 @@ class TestLotPages:
         assert ("carrier", "Carrier", "") in dispatched["summary"]
         assert "S-1001, S-1002" in content
         assert "from DC Ashburn" in " ".join(content.split())
-        # The manifest is there, read-only.
-        assert "ZR000002" in content
-        assert "Exos X18" in content
+        # The manifest is summarized, with every drive's sanitization record counted.
+        assert "hard disk drive: 3 (3 with a sanitization record)" in content
 
     def test_a_broken_chain_is_shown_with_its_finding(self, admin_client, chain, pickup):
         Lot.objects.filter(pk=pickup.pk).update(head_seq=2)  # a head no event backs
@@ -364,3 +369,16 @@ class TestPartnerPages:
         content = admin_client.get(url).content.decode()
         assert 'type="checkbox" name="roles"' in content
         assert "Knoxville plant" in content  # the facilities inline
+
+
+def test_the_lot_page_flags_drives_without_a_sanitization_record(admin_client, chain):
+    lot = services.register_pickup(
+        actor=chain.actor(chain.source),
+        facility=chain.data_center,
+        material="hdd",
+        mass_kg=Decimal("1.340"),
+        assets=[*drive_manifest(1), services.AssetLine(category="hdd_2_5", serial="NOWIPE")],
+    )
+    content = admin_client.get(lot_page(lot)).content.decode()
+    assert "1 drive without a sanitization record." in content
+    assert "hard disk drive: 1 (0 with a sanitization record)" in content
