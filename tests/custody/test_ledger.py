@@ -304,3 +304,37 @@ def test_occurred_at_before_previous_is_refused_but_recorded_at_is_ours(chain, p
         occurred_at=days_ago(10),
     )
     assert event.recorded_at > event.occurred_at
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_one_pickup_register_one_lot(chain):
+    start = threading.Barrier(8)
+    lots, errors = [], []
+
+    def retry():
+        try:
+            start.wait()
+            lots.append(
+                services.register_pickup(
+                    actor=chain.actor(chain.source),
+                    facility=chain.data_center,
+                    material="hdd",
+                    mass_kg=Decimal("0.670"),
+                    assets=[services.AssetLine(category="hdd_3_5", serial="ONE")],
+                    idempotency_key="erp-pickup-77",
+                )
+            )
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=retry) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert {lot.pk for lot in lots} == {Lot.objects.get().pk}
+    assert CustodyEvent.objects.count() == 1
