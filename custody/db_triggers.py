@@ -1,54 +1,63 @@
-"""Database triggers that make the events table append-only (DESIGN invariant 2).
+"""Database triggers that make the ledger's tables append-only (DESIGN invariant 2).
 
-Installed by migration ``custody.0002``. A refused UPDATE or DELETE raises an integrity error
-whose message starts with ``custody events are append-only``. TRUNCATE is not blocked: it is an
-owner's maintenance tool (and what Django's test flush uses on PostgreSQL).
+Installed by migrations (``custody.0002`` for events, ``custody.0004`` for transformations and
+lot links). A refused UPDATE or DELETE raises an integrity error whose message starts with
+``custody ledger is append-only``. TRUNCATE is not blocked: it is an owner's maintenance tool
+(and what Django's test flush uses on PostgreSQL).
 """
 
-EVENTS_TABLE = "custody_custodyevent"
-MESSAGE = "custody events are append-only"
+EVENTS = "custody_custodyevent"
+TRANSFORMATIONS = "custody_transformation"
+LOT_LINKS = "custody_lotlink"
+APPEND_ONLY_TABLES = (EVENTS, TRANSFORMATIONS, LOT_LINKS)
+MESSAGE = "custody ledger is append-only"
 
-POSTGRES_INSTALL = f"""
-CREATE OR REPLACE FUNCTION custody_event_append_only() RETURNS trigger AS $$
+POSTGRES_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION custody_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION '{MESSAGE}: % refused on event %', TG_OP, OLD.uuid
+    RAISE EXCEPTION '{MESSAGE}: % refused on %.id = %', TG_OP, TG_TABLE_NAME, OLD.id
         USING ERRCODE = 'restrict_violation';
 END;
 $$ LANGUAGE plpgsql;
-CREATE TRIGGER custody_event_append_only
-    BEFORE UPDATE OR DELETE ON {EVENTS_TABLE}
-    FOR EACH ROW EXECUTE FUNCTION custody_event_append_only();
-"""
-POSTGRES_DROP = f"""
-DROP TRIGGER IF EXISTS custody_event_append_only ON {EVENTS_TABLE};
-DROP FUNCTION IF EXISTS custody_event_append_only();
 """
 
-SQLITE_TRIGGERS = ("custody_event_no_update", "custody_event_no_delete")
-SQLITE_INSTALL = [
-    f"""CREATE TRIGGER IF NOT EXISTS custody_event_no_{operation.lower()}
-    BEFORE {operation} ON {EVENTS_TABLE}
-    BEGIN SELECT RAISE(ABORT, '{MESSAGE}: {operation} refused'); END;"""
-    for operation in ("UPDATE", "DELETE")
-]
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name};" for name in SQLITE_TRIGGERS]
+
+def _postgres_install(table: str) -> str:
+    return f"""
+CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION custody_append_only();
+"""
 
 
-def install(connection) -> None:
+def _sqlite_install(table: str) -> list[str]:
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()}
+        BEFORE {operation} ON {table}
+        BEGIN SELECT RAISE(ABORT, '{MESSAGE}: {operation} refused on {table}'); END;"""
+        for operation in ("UPDATE", "DELETE")
+    ]
+
+
+def install(connection, tables=APPEND_ONLY_TABLES) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_INSTALL)
+            cursor.execute(POSTGRES_FUNCTION)
+            for table in tables:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+                cursor.execute(_postgres_install(table))
         elif connection.vendor == "sqlite":
-            for statement in SQLITE_INSTALL:
-                cursor.execute(statement)
+            for table in tables:
+                for statement in _sqlite_install(table):
+                    cursor.execute(statement)
         else:
             raise NotImplementedError(f"No append-only trigger for {connection.vendor}.")
 
 
-def drop(connection) -> None:
+def drop(connection, tables=APPEND_ONLY_TABLES) -> None:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_DROP)
-        else:
-            for statement in SQLITE_DROP:
-                cursor.execute(statement)
+        for table in tables:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            else:
+                for operation in ("update", "delete"):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation}")

@@ -50,12 +50,28 @@ def apply_event(lot: Lot, event: CustodyEvent) -> None:
         lot.custodian_id = event.counterparty_facility_id
     elif kind == EventKind.DISPOSED:
         lot.status = LotStatus.DISPOSED
+    elif kind == EventKind.TRANSFORMED:
+        _apply_transformation(lot, event)
     elif kind == EventKind.CORRECTED and event.details.get("updates_lot_mass"):
         lot.mass_kg = event.mass_kg
     lot.head_seq = event.seq
     lot.head_hash = event.hash
     if lot.last_occurred_at is None or event.occurred_at > lot.last_occurred_at:
         lot.last_occurred_at = event.occurred_at
+
+
+def _apply_transformation(lot: Lot, event: CustodyEvent) -> None:
+    if event.details["role"] == "output":
+        lot.status = LotStatus.REGISTERED
+        lot.custodian_id = event.facility_id
+        lot.destination_id = None
+        lot.quarantined = False
+        lot.mass_kg = event.mass_kg
+        lot.item_count = event.details.get("item_count")
+    else:
+        lot.mass_kg = Decimal(event.details["remaining_kg"])
+        if lot.mass_kg == 0:
+            lot.status = LotStatus.CONSUMED
 
 
 def replay(lot: Lot, events) -> dict:

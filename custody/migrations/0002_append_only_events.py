@@ -4,11 +4,11 @@ from custody import db_triggers
 
 
 def install(apps, schema_editor):
-    db_triggers.install(schema_editor.connection)
+    db_triggers.install(schema_editor.connection, tables=[db_triggers.EVENTS])
 
 
 def drop(apps, schema_editor):
-    db_triggers.drop(schema_editor.connection)
+    db_triggers.drop(schema_editor.connection, tables=[db_triggers.EVENTS])
 
 
 class Migration(migrations.Migration):

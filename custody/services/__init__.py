@@ -8,16 +8,23 @@ appends a hash-chained event and projects it onto the lot. An illegal move raise
 from .lifecycle import correct, dispose, quarantine, release, weigh
 from .movements import deliver, dispatch, receive
 from .pickups import AssetLine, register_pickup
+from .transformations import Consume, Produce, Residue, merge, process, split
 
 __all__ = [
     "AssetLine",
+    "Consume",
+    "Produce",
+    "Residue",
     "correct",
     "deliver",
     "dispatch",
     "dispose",
+    "merge",
+    "process",
     "quarantine",
     "receive",
     "register_pickup",
     "release",
+    "split",
     "weigh",
 ]

@@ -84,7 +84,7 @@ def register_pickup(
     elif isinstance(item_count, bool) or not isinstance(item_count, int) or item_count < 1:
         raise DomainError("invalid_item_count", "Item count must be 1 or more.", field="item_count")
 
-    lot = _create_lot(facility, material, mass_kg, occurred_at, external_ref)
+    lot = new_lot(facility, material, mass_kg, occurred_at, external_ref, source=True)
     Asset.objects.bulk_create(
         Asset(lot=lot, line_no=number, **asdict(line)) for number, line in enumerate(assets, 1)
     )
@@ -173,12 +173,14 @@ def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
             serials.add(line.serial)
 
 
-def _create_lot(facility, material, mass_kg, occurred_at, external_ref) -> Lot:
+def new_lot(facility, material, mass_kg, occurred_at, external_ref, *, source=False) -> Lot:
+    """A lot row before its first event: the caller appends that event in the same transaction.
+    ``source`` marks a pickup, whose facility is the lot's data center of origin."""
     # The readable code needs the row id, so the row goes in first under a provisional code.
     lot = Lot.objects.create(
         code=f"new-{uuid.uuid4().hex[:24]}",
         material=material,
-        source_facility=facility,
+        source_facility=facility if source else None,
         external_ref=external_ref,
         status=LotStatus.REGISTERED,
         custodian=facility,

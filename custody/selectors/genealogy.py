@@ -1,0 +1,184 @@
+"""The genealogy: which lots a lot came from (upstream) or went into (downstream), and how much
+of its mass came from each data-center pickup. One recursive query per walk, on PostgreSQL and
+SQLite alike; never a query per lot."""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+
+from ..models import Lot, LotLink
+
+UP, DOWN = "up", "down"
+
+# UNION, not UNION ALL: a diamond (one lot reaching the target by two paths) is walked once per
+# depth instead of once per path. Depth is the shortest distance.
+_WALK = """
+WITH RECURSIVE walk(lot_id, depth) AS (
+    SELECT {far}, 1 FROM custody_lotlink WHERE {near} = %s
+    UNION
+    SELECT link.{far}, walk.depth + 1
+    FROM custody_lotlink link JOIN walk ON link.{near} = walk.lot_id
+)
+"""
+_IDS = "SELECT lot_id, MIN(depth) FROM walk GROUP BY lot_id"
+_LOTS = """
+SELECT lot.id, lot.code, lot.material, lot.mass_kg, lot.status, lot.quarantined,
+       lot.source_facility_id, facility.name, facility.country, hop.depth
+FROM (SELECT lot_id, MIN(depth) AS depth FROM walk GROUP BY lot_id) hop
+JOIN custody_lot lot ON lot.id = hop.lot_id
+LEFT JOIN recyclers_facility facility ON facility.id = lot.custodian_id
+ORDER BY hop.depth, lot.id
+"""
+_UPSTREAM_EDGES = """
+WITH RECURSIVE walk(lot_id) AS (
+    SELECT CAST(%s AS BIGINT)
+    UNION
+    SELECT link.parent_id FROM custody_lotlink link JOIN walk ON link.child_id = walk.lot_id
+)
+SELECT link.parent_id, link.child_id, link.mass_kg
+FROM walk JOIN custody_lotlink link ON link.child_id = walk.lot_id
+"""
+
+
+def _walk(direction: str) -> str:
+    near, far = ("child_id", "parent_id") if direction == UP else ("parent_id", "child_id")
+    return _WALK.format(near=near, far=far)
+
+
+def _rows(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def upstream(lot: Lot) -> dict[int, int]:
+    """Every ancestor's id with its depth (1 = a direct parent)."""
+    return dict(_rows(_walk(UP) + _IDS, [lot.pk]))
+
+
+def downstream(lot: Lot) -> dict[int, int]:
+    """Every descendant's id with its depth (1 = a direct child)."""
+    return dict(_rows(_walk(DOWN) + _IDS, [lot.pk]))
+
+
+@dataclass(frozen=True)
+class TraceNode:
+    id: int
+    code: str
+    material: str
+    mass_kg: Decimal
+    status: str
+    quarantined: bool
+    source_facility_id: int | None
+    custodian: str | None
+    country: str | None
+    depth: int
+
+
+@dataclass
+class Trace:
+    root: Lot
+    direction: str
+    nodes: list[TraceNode]
+    links: list[tuple[int, int, Decimal]]  # (parent id, child id, mass)
+
+    def by_id(self) -> dict[int, TraceNode]:
+        return {node.id: node for node in self.nodes}
+
+
+def trace(lot: Lot, direction: str = UP) -> Trace:
+    """The genealogy with each lot's attributes and the links between them: two queries."""
+    if direction not in (UP, DOWN):
+        raise ValueError(f"direction is {UP!r} or {DOWN!r}")
+    nodes = [TraceNode(*row) for row in _rows(_walk(direction) + _LOTS, [lot.pk])]
+    ids = [node.id for node in nodes] + [lot.pk]
+    near = "child_id__in" if direction == UP else "parent_id__in"
+    links = list(
+        LotLink.objects.filter(**{near: ids})
+        .order_by("child_id", "parent_id")
+        .values_list("parent_id", "child_id", "mass_kg")
+    )
+    return Trace(root=lot, direction=direction, nodes=nodes, links=links)
+
+
+@dataclass(frozen=True)
+class PickupShare:
+    lot: Lot  # a source lot, registered at a data-center pickup
+    share: float
+    mass_kg: Decimal
+
+
+@dataclass(frozen=True)
+class DataCenterShare:
+    facility: object
+    share: float
+    mass_kg: Decimal
+    pickups: int
+
+
+@dataclass
+class Contributions:
+    lot: Lot
+    pickups: list[PickupShare] = field(default_factory=list)
+    unknown_origin: list[PickupShare] = field(default_factory=list)
+
+    @property
+    def data_centers(self) -> list[DataCenterShare]:
+        grouped = defaultdict(list)
+        for pickup in self.pickups:
+            grouped[pickup.lot.source_facility_id].append(pickup)
+        rows = [
+            DataCenterShare(
+                facility=group[0].lot.source_facility,
+                share=math.fsum(p.share for p in group),
+                mass_kg=sum((p.mass_kg for p in group), Decimal(0)),
+                pickups=len(group),
+            )
+            for group in grouped.values()
+        ]
+        return sorted(rows, key=lambda row: -row.share)
+
+    @property
+    def total_share(self) -> float:
+        return math.fsum(p.share for p in [*self.pickups, *self.unknown_origin])
+
+
+def contributions(lot: Lot) -> Contributions:
+    """The share of ``lot``'s mass that came from each source pickup, carried through every
+    split, merge and process: each lot passes its share to its parents in proportion to the
+    mass each parent gave it. Shares sum to 1. Upstream lots that have no parents and are no
+    pickup are listed as ``unknown_origin``. Two queries, whatever the size of the genealogy."""
+    inbound: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    children_left: Counter = Counter()
+    for parent, child, mass in _rows(_UPSTREAM_EDGES, [lot.pk]):
+        inbound[child].append((parent, mass))
+        children_left[parent] += 1
+    share = {lot.pk: 1.0}
+    ready, leaves = [lot.pk], []
+    # Reverse topological order: a lot hands on its share once every child has given it theirs.
+    while ready:
+        node = ready.pop()
+        parents = inbound.get(node)
+        if not parents:
+            leaves.append(node)
+            continue
+        total = float(sum(mass for _, mass in parents))
+        for parent, mass in parents:
+            share[parent] = share.get(parent, 0.0) + share[node] * float(mass) / total
+            children_left[parent] -= 1
+            if children_left[parent] == 0:
+                ready.append(parent)
+    result = Contributions(lot=lot)
+    sources = Lot.objects.filter(pk__in=leaves).select_related("source_facility")
+    for source in sources.order_by("code"):
+        row = PickupShare(
+            lot=source,
+            share=share[source.pk],
+            mass_kg=(lot.mass_kg * Decimal(repr(share[source.pk]))).quantize(Decimal("0.001")),
+        )
+        # A pickup (possibly the lot itself) has a data center; anything else came from nowhere.
+        (result.pickups if source.source_facility_id else result.unknown_origin).append(row)
+    return result

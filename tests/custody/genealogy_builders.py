@@ -1,0 +1,54 @@
+"""Building blocks for genealogy tests: lots at the recycler's plant, made through services."""
+
+from decimal import Decimal
+
+from custody import services
+from custody.models import Lot
+
+from ..conftest import days_ago, drive_manifest
+from ..factories import FacilityFactory
+
+
+def lot_at_plant(chain, mass: str, *, data_center=None, serial_prefix: str = "S") -> Lot:
+    """A pickup at ``data_center`` (default: the chain's), shipped to and received at the plant."""
+    data_center = data_center or chain.data_center
+    lines = drive_manifest(2)
+    lines = [
+        services.AssetLine(**{**line.__dict__, "serial": f"{serial_prefix}-{index}"})
+        for index, line in enumerate(lines)
+    ]
+    lot = services.register_pickup(
+        actor=chain.actor(data_center.organization),
+        facility=data_center,
+        material="hdd",
+        mass_kg=Decimal(mass),
+        assets=lines,
+        occurred_at=days_ago(30),
+    )
+    services.dispatch(
+        actor=chain.actor(data_center.organization),
+        lot=lot,
+        destination=chain.plant,
+        occurred_at=days_ago(29),
+    )
+    services.receive(
+        actor=chain.actor(chain.recycler),
+        lot=lot,
+        measured_mass_kg=Decimal(mass),
+        seals_intact=True,
+        occurred_at=days_ago(28),
+    )
+    lot.refresh_from_db()
+    return lot
+
+
+def second_data_center(chain):
+    return FacilityFactory(
+        organization=chain.source, name="DC Columbus", kind="data_center", region="OH"
+    )
+
+
+def refresh(*lots):
+    for lot in lots:
+        lot.refresh_from_db()
+    return lots
