@@ -36,7 +36,9 @@ from .models import (
     EventKind,
     Lot,
     Material,
+    Transformation,
 )
+from .selectors.genealogy import contributions
 from .selectors.ledger import verify_ledger
 
 HASH_PREVIEW = 12
@@ -225,6 +227,21 @@ def manifest_summary(lot: Lot) -> dict:
     }
 
 
+def genealogy_context(lot: Lot) -> dict:
+    """Direct parents and children with the mass that flowed, and the share of the lot's mass
+    from each data center (through every split, merge and process upstream)."""
+    parents = lot.parent_links.select_related("parent", "transformation").order_by("parent_id")
+    children = lot.child_links.select_related("child", "transformation").order_by("child_id")
+    shares = contributions(lot) if parents else None
+    return {
+        "parents": [(link.parent, link.mass_kg, link.transformation) for link in parents],
+        "children": [(link.child, link.mass_kg, link.transformation) for link in children],
+        "data_centers": shares.data_centers if shares else [],
+        "pickups": len(shares.pickups) if shares else 0,
+        "unknown_origin": [row.lot for row in shares.unknown_origin] if shares else [],
+    }
+
+
 # --- Quarantine and release: the admin's only writes, through the services ------------------
 
 
@@ -410,6 +427,7 @@ class LotAdmin(admin.ModelAdmin):
             "chain_broken": [str(broken) for broken in report.broken or []],
             "chain_events": report.events,
             "manifest": manifest_summary(lot),
+            "genealogy": genealogy_context(lot),
         }
 
     @admin.display(description="quarantined", ordering="quarantined")
@@ -623,3 +641,78 @@ class CustodyEventAdmin(admin.ModelAdmin):
     @admin.display(description="hash")
     def hash_full(self, event: CustodyEvent):
         return format_html("<code>{}</code>", event.hash)
+
+
+@admin.register(Transformation)
+class TransformationAdmin(admin.ModelAdmin):
+    """Splits, merges and processes: read-only, like the events that carry them."""
+
+    list_display = [
+        "occurred_at",
+        "kind",
+        "facility",
+        "actor_organization",
+        "consumed_kg",
+        "output_kg",
+        "residue_kg",
+        "unaccounted_kg",
+    ]
+    list_filter = ["kind", ("facility__country", country_filter("facility country"))]
+    search_fields = ["uuid", "digest", "idempotency_key", "links__parent__code"]
+    list_select_related = ["facility", "actor_organization"]
+    date_hierarchy = "occurred_at"
+    fields = [
+        "uuid",
+        "kind",
+        "facility",
+        "occurred_at",
+        "recorded_at",
+        "actor_organization",
+        "actor_user",
+        "consumed_kg",
+        "output_kg",
+        "residue_kg",
+        "unaccounted_kg",
+        "residues",
+        "lot_links",
+        "note",
+        "idempotency_key",
+        "digest",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="unaccounted (loss)")
+    def unaccounted_kg(self, transformation: Transformation):
+        return transformation.unaccounted_kg
+
+    @admin.display(description="lot links (input -> output: mass)")
+    def lot_links(self, transformation: Transformation):
+        links = transformation.links.select_related("parent", "child").order_by("child_id")
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a> &rarr; <a href="{}">{}</a>: {} kg',
+            (
+                (
+                    reverse("admin:custody_lot_change", args=[link.parent_id]),
+                    link.parent.code,
+                    reverse("admin:custody_lot_change", args=[link.child_id]),
+                    link.child.code,
+                    link.mass_kg,
+                )
+                for link in links
+            ),
+        )

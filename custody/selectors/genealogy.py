@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from ..hashing import GRAMS
 from ..models import Lot, LotLink
 
 UP, DOWN = "up", "down"
@@ -93,7 +94,11 @@ def trace(lot: Lot, direction: str = UP) -> Trace:
     """The genealogy with each lot's attributes and the links between them: two queries."""
     if direction not in (UP, DOWN):
         raise ValueError(f"direction is {UP!r} or {DOWN!r}")
-    nodes = [TraceNode(*row) for row in _rows(_walk(direction) + _LOTS, [lot.pk])]
+    nodes = [
+        # SQLite hands raw decimals back as floats: bring them to grams again.
+        TraceNode(*row[:3], Decimal(str(row[3])).quantize(GRAMS), *row[4:])
+        for row in _rows(_walk(direction) + _LOTS, [lot.pk])
+    ]
     ids = [node.id for node in nodes] + [lot.pk]
     near = "child_id__in" if direction == UP else "parent_id__in"
     links = list(
@@ -117,6 +122,10 @@ class DataCenterShare:
     share: float
     mass_kg: Decimal
     pickups: int
+
+    @property
+    def percent(self) -> float:
+        return self.share * 100
 
 
 @dataclass
@@ -177,7 +186,7 @@ def contributions(lot: Lot) -> Contributions:
         row = PickupShare(
             lot=source,
             share=share[source.pk],
-            mass_kg=(lot.mass_kg * Decimal(repr(share[source.pk]))).quantize(Decimal("0.001")),
+            mass_kg=(lot.mass_kg * Decimal(repr(share[source.pk]))).quantize(GRAMS),
         )
         # A pickup (possibly the lot itself) has a data center; anything else came from nowhere.
         (result.pickups if source.source_facility_id else result.unknown_origin).append(row)

@@ -52,3 +52,13 @@ def refresh(*lots):
     for lot in lots:
         lot.refresh_from_db()
     return lots
+
+
+def output_of(transformation) -> Lot:
+    return Lot.objects.filter(parent_links__transformation=transformation).distinct().get()
+
+
+def outputs_of(transformation) -> list[Lot]:
+    return list(
+        Lot.objects.filter(parent_links__transformation=transformation).distinct().order_by("pk")
+    )

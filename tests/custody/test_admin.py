@@ -382,3 +382,27 @@ def test_the_lot_page_flags_drives_without_a_sanitization_record(admin_client, c
     content = admin_client.get(lot_page(lot)).content.decode()
     assert "1 drive without a sanitization record." in content
     assert "hard disk drive: 1 (0 with a sanitization record)" in content
+
+
+def test_the_lot_page_shows_parents_children_and_contributions_by_data_center(
+    admin_client, diamond
+):
+    content = admin_client.get(lot_page(diamond["f"])).content.decode()
+    text = " ".join(content.split())
+    assert f"{diamond['m'].code}</a> Shredded HDD: <strong>2.500 kg</strong>" in text
+    assert f"{diamond['s2'].code}</a> Hard disk drives: <strong>2.000 kg</strong>" in text
+    assert "Contributions by data center (2 pickups upstream)" in text
+    assert 'DC Ashburn (US)</a></td><td class="num">77.78%</td><td class="num">3.500 kg' in text
+    middle = " ".join(admin_client.get(lot_page(diamond["m"])).content.decode().split())
+    assert f"{diamond['f'].code}</a> NdFeB magnets: <strong>2.500 kg</strong>" in middle
+
+
+def test_the_transformation_page_lists_its_links_and_loss(admin_client, diamond):
+    from custody.models import Transformation
+
+    merge_into_f = Transformation.objects.get(links__child=diamond["f"], links__parent=diamond["m"])
+    page = admin_client.get(f"/admin/custody/transformation/{merge_into_f.pk}/change/")
+    text = " ".join(page.content.decode().split())
+    assert page.status_code == 200
+    assert f"{diamond['m'].code}</a> &rarr;" in text
+    assert "Save" not in text

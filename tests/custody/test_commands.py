@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from custody.models import CustodyEvent, EventKind, Lot, LotStatus
 from custody.projection import projection_drift
+from custody.selectors.genealogy import contributions
 from custody.selectors.ledger import verify_ledger
 from recyclers.models import Certification, Facility, Organization
 
@@ -28,7 +29,15 @@ class TestSeedDemo:
         output = seed()
         assert "password 'ledger-demo'" in output
         statuses = set(Lot.objects.values_list("status", flat=True))
-        assert statuses == {"registered", "in_transit", "received", "disposed"}
+        assert statuses == {
+            "registered", "in_transit", "received", "consumed", "delivered", "disposed",
+        }  # fmt: skip
+        delivered = Lot.objects.get(material="ndpr_oxide", status="delivered")
+        shares = contributions(delivered)
+        assert len(shares.pickups) >= 3
+        assert len(shares.data_centers) == 2
+        assert shares.total_share == pytest.approx(1)
+        assert delivered.custodian.organization.slug == "lakeshore-magnetics"
         assert Lot.objects.filter(quarantined=True).count() == 1
         assert CustodyEvent.objects.filter(kind=EventKind.CORRECTED).count() == 1
         abroad = Lot.objects.get(custodian__country="MY")

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from custody import services
 from custody.actors import Actor
+from custody.hashing import GRAMS
 from custody.models import AssetCategory, Lot, Material, SanitizationMethod
 from recyclers.gs1 import gs1_check_digit
 from recyclers.models import (
@@ -288,4 +289,102 @@ class Command(BaseCommand):
             idempotency_key="demo-f-dispose",
         )
         lots["diskless servers disposed"] = lot
+        lots.update(self.seed_refined_chain())
         return lots
+
+    def seed_refined_chain(self) -> dict[str, Lot]:
+        """Three pickups at two data centers, dismantled in Knoxville, their magnets merged and
+        separated in Chattanooga, refined in Port Arthur, and part delivered to the magnet
+        maker in Elkhart."""
+        hdd, drive_kg = AssetCategory.HDD_3_5, Decimal("0.680")
+        recycler = self.actor("volunteer-metals")
+        magnets = []
+        for key, dc, count in (("g", "iad7", 800), ("h", "cmh2", 700), ("i", "iad7", 650)):
+            lot = self.pickup(key, facility=dc, material=Material.HDD, count=count,
+                              unit_kg=drive_kg, days_ago=60, category=hdd)  # fmt: skip
+            self.move(key, lot, sender="northwind-cloud", to="knoxville", days_ago=59)
+            self.arrive(key, lot, receiver="volunteer-metals", at="knoxville",
+                        mass=str(drive_kg * count), days_ago=57)  # fmt: skip
+            mass = drive_kg * count
+            magnet_kg = (Decimal("0.018") * count).quantize(Decimal("0.001"))
+            dismantled = services.process(
+                actor=recycler,
+                inputs=[services.Consume(lot)],
+                outputs=[services.Produce(Material.NDFEB_MAGNETS, magnet_kg)],
+                residues=[
+                    services.Residue("steel", (mass * Decimal("0.55")).quantize(GRAMS),
+                                     "Nucor Knoxville (steel recycling)"),
+                    services.Residue("aluminium", (mass * Decimal("0.28")).quantize(GRAMS),
+                                     "Tennessee Aluminum Processors"),
+                    services.Residue("pcb", (mass * Decimal("0.09")).quantize(GRAMS),
+                                     "Precious-metals refiner"),
+                    services.Residue("plastics", (mass * Decimal("0.045")).quantize(GRAMS),
+                                     "Energy recovery"),
+                ],
+                occurred_at=self.at(50),
+                idempotency_key=f"demo-{key}-dismantle",
+            )  # fmt: skip
+            magnets.append(Lot.objects.get(parent_links__transformation=dismantled))
+
+        merged = services.merge(actor=recycler, lots=magnets, occurred_at=self.at(49),
+                                idempotency_key="demo-magnets-merge")  # fmt: skip
+        magnet_lot = Lot.objects.get(
+            parent_links__transformation=merged, parent_links__parent=magnets[0]
+        )
+        self.move("m", magnet_lot, sender="volunteer-metals", to="chattanooga", days_ago=48)
+        self.arrive("m", magnet_lot, receiver="appalachian-separation", at="chattanooga",
+                    mass=str(magnet_lot.mass_kg), days_ago=46)  # fmt: skip
+        magnet_lot.refresh_from_db()
+
+        concentrate_kg = (magnet_lot.mass_kg * Decimal("0.30")).quantize(GRAMS)
+        separated = services.process(
+            actor=self.actor("appalachian-separation"),
+            inputs=[services.Consume(magnet_lot)],
+            outputs=[services.Produce(Material.REE_CONCENTRATE, concentrate_kg)],
+            residues=[
+                services.Residue("slag", (magnet_lot.mass_kg * Decimal("0.64")).quantize(GRAMS),
+                                 "Iron-rich slag to cement kiln"),
+                services.Residue("wastewater", (magnet_lot.mass_kg * Decimal("0.05")).quantize(
+                    GRAMS), "On-site treatment"),
+            ],
+            occurred_at=self.at(40),
+            idempotency_key="demo-separate",
+        )  # fmt: skip
+        concentrate = Lot.objects.get(parent_links__transformation=separated)
+        self.move("n", concentrate, sender="appalachian-separation", to="port-arthur", days_ago=38)
+        self.arrive("n", concentrate, receiver="gulf-coast-rare-earths", at="port-arthur",
+                    mass=str(concentrate.mass_kg), days_ago=36)  # fmt: skip
+        concentrate.refresh_from_db()
+
+        refinery = self.actor("gulf-coast-rare-earths")
+        oxide_kg = (concentrate.mass_kg * Decimal("0.74")).quantize(GRAMS)
+        refined = services.process(
+            actor=refinery,
+            inputs=[services.Consume(concentrate)],
+            outputs=[services.Produce(Material.NDPR_OXIDE, oxide_kg)],
+            residues=[services.Residue("slag", (concentrate.mass_kg * Decimal("0.24")).quantize(
+                GRAMS), "Licensed landfill")],
+            occurred_at=self.at(30),
+            idempotency_key="demo-refine",
+        )  # fmt: skip
+        oxide = Lot.objects.get(parent_links__transformation=refined)
+        shipment_kg = (oxide_kg / 2).quantize(GRAMS)
+        halves = services.split(
+            actor=refinery, lot=oxide, masses=[shipment_kg, oxide_kg - shipment_kg],
+            occurred_at=self.at(29), idempotency_key="demo-oxide-split",
+        )  # fmt: skip
+        shipment, retained = Lot.objects.filter(parent_links__transformation=halves).order_by("pk")
+        services.deliver(
+            actor=refinery,
+            lot=shipment,
+            buyer_facility=self.facilities["elkhart"],
+            invoice_ref="GCRE-INV-2026-0412",
+            occurred_at=self.at(25),
+            idempotency_key="demo-oxide-deliver",
+        )
+        return {
+            "NdFeB magnets, merged from 3 pickups": magnet_lot,
+            "REE concentrate": concentrate,
+            "NdPr oxide delivered to the magnet maker": shipment,
+            "NdPr oxide held at the refinery": retained,
+        }
