@@ -12,11 +12,14 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
-def scratch_database(name: str, server_url: str = DEFAULT_SERVER) -> str:
-    """Drop and create ``name`` on the server; point Django at it; migrate. Returns its URL."""
+def scratch_database(name: str, server_url: str = DEFAULT_SERVER, keep: bool = False) -> str:
+    """Drop and create ``name`` on the server (or keep it as it is, with ``keep``); point Django
+    at it; migrate. Returns its URL."""
     with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not (keep and exists):
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     url = f"{server_url}/{name}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
