@@ -151,6 +151,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "custody.tasks.verify_ledger",
         "schedule": crontab(hour=3, minute=17),
     },
+    "reassess-stale-verdicts-hourly": {
+        "task": "custody.tasks.reassess_verdicts",
+        "schedule": crontab(minute=41),
+    },
+    "reassess-all-verdicts-nightly": {
+        "task": "custody.tasks.reassess_verdicts",
+        "schedule": crontab(hour=4, minute=7),
+        "kwargs": {"everything": True},
+    },
 }
 
 # --- The ledger ---------------------------------------------------------------------------------

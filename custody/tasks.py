@@ -21,3 +21,11 @@ def verify_ledger() -> dict:
         "lots": report.lots,
         "broken": [str(broken) for broken in report.broken],
     }
+
+
+@shared_task(name="custody.tasks.reassess_verdicts")
+def reassess_verdicts(everything: bool = False) -> int:
+    """Refresh the stored verdicts (hourly the stale ones, nightly all of them)."""
+    from .services.verdicts import reassess_stale
+
+    return reassess_stale(everything=everything)

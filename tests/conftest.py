@@ -1,9 +1,11 @@
+import importlib
 import os
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test import TransactionTestCase
 from django.utils import timezone
@@ -15,6 +17,8 @@ from recyclers.models import FacilityKind, OrganizationRole, Role
 
 from .factories import FacilityFactory, OrganizationFactory, UserFactory
 
+DEFAULT_POLICY_MIGRATION = importlib.import_module("custody.migrations.0006_default_origin_policy")
+
 
 def pytest_configure(config):
     _make_transactional_flush_keep_the_schema_data()
@@ -25,8 +29,8 @@ def _make_transactional_flush_keep_the_schema_data():
 
     * On SQLite the flush is a DELETE, which the append-only trigger refuses (on PostgreSQL it
       is a TRUNCATE, which the trigger allows): lift the triggers for the flush alone.
-    * The flush also empties the organization roles that a migration installed: put them back,
-      as the migration would.
+    * The flush also empties the organization roles and the default origin policy that
+      migrations installed: put them back, as the migrations would.
     """
     original = TransactionTestCase._fixture_teardown
 
@@ -42,6 +46,7 @@ def _make_transactional_flush_keep_the_schema_data():
             OrganizationRole.objects.bulk_create(
                 [OrganizationRole(code=code) for code in Role.values], ignore_conflicts=True
             )
+            DEFAULT_POLICY_MIGRATION.create(django_apps, None)
 
     TransactionTestCase._fixture_teardown = teardown
 

@@ -168,35 +168,42 @@ class Contributions:
         return math.fsum(p.share for p in [*self.pickups, *self.unknown_origin])
 
 
-def contributions(lot: Lot) -> Contributions:
-    """The share of ``lot``'s mass that came from each source pickup, carried through every
-    split, merge and process: each lot passes its share to its parents in proportion to the
-    mass each parent gave it. Shares sum to 1. Upstream lots that have no parents and are no
-    pickup are listed as ``unknown_origin``. Two queries, whatever the size of the genealogy."""
-    inbound: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+def source_shares(root: int, links) -> dict[int, float]:
+    """``{lot id: share}`` of the root's mass for every upstream lot without parents (a pickup,
+    or a lot of unknown origin), from ``(parent, child, mass)`` links covering the upstream."""
+    inbound: dict[int, list[tuple[int, float]]] = defaultdict(list)
     children_left: Counter = Counter()
-    for parent, child, mass in _rows(_UPSTREAM_EDGES, [lot.pk]):
-        inbound[child].append((parent, mass))
+    for parent, child, mass in links:
+        inbound[child].append((parent, float(mass)))
         children_left[parent] += 1
-    share = {lot.pk: 1.0}
-    ready, leaves = [lot.pk], []
+    share = {root: 1.0}
+    ready, leaves = [root], {}
     # Reverse topological order: a lot hands on its share once every child has given it theirs.
     while ready:
         node = ready.pop()
         parents = inbound.get(node)
         if not parents:
-            leaves.append(node)
+            leaves[node] = share[node]
             continue
-        total = float(sum(mass for _, mass in parents))
+        total = math.fsum(mass for _, mass in parents)
         for parent, mass in parents:
-            share[parent] = share.get(parent, 0.0) + share[node] * float(mass) / total
+            share[parent] = share.get(parent, 0.0) + share[node] * mass / total
             children_left[parent] -= 1
             if children_left[parent] == 0:
                 ready.append(parent)
+    return leaves
+
+
+def contributions(lot: Lot) -> Contributions:
+    """The share of ``lot``'s mass that came from each source pickup, carried through every
+    split, merge and process: each lot passes its share to its parents in proportion to the
+    mass each parent gave it. Shares sum to 1. Upstream lots that have no parents and are no
+    pickup are listed as ``unknown_origin``. Two queries, whatever the size of the genealogy."""
+    share = source_shares(lot.pk, _rows(_UPSTREAM_EDGES, [lot.pk]))
     result = Contributions(lot=lot)
     # Thousands of pickups: load only what the answer shows, and each data center once.
     sources = list(
-        Lot.objects.filter(pk__in=leaves)
+        Lot.objects.filter(pk__in=share)
         .only("code", "material", "mass_kg", "status", "source_facility")
         .order_by("code")
     )

@@ -68,21 +68,25 @@ def event_rows(
     lot_codes: Iterable[str] | None = None,
     partition: tuple[int, int] = (0, 1),
     chunk_size: int = 10_000,
+    lot_ids: Iterable[int] | None = None,
 ) -> Iterator[tuple]:
-    """Every event, by lot and sequence, streamed from the database. ``partition=(k, n)``
-    keeps the lots whose id is k modulo n: every chain stays whole within one partition."""
+    """Every event (of ``lot_codes`` or ``lot_ids`` if given), by lot and sequence, streamed
+    from the database. ``partition=(k, n)`` keeps the lots whose id is k modulo n: every chain
+    stays whole within one partition."""
     if connection.vendor == "postgresql":
-        return _postgres_rows(lot_codes, partition, chunk_size)
-    return _orm_rows(lot_codes, partition, chunk_size)
+        return _postgres_rows(lot_codes, lot_ids, partition, chunk_size)
+    return _orm_rows(lot_codes, lot_ids, partition, chunk_size)
 
 
-def _postgres_rows(lot_codes, partition, chunk_size) -> Iterator[tuple]:
+def _postgres_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]:
     # PostgreSQL formats uuids, times and masses itself: several times faster than converting
     # each value to a Python object and formatting it again.
     index, count = partition
     where, params = "WHERE mod(e.lot_id, %s) = %s", [count, index]
     if lot_codes is not None:
         where, params = f"{where} AND l.code = ANY(%s)", [*params, list(lot_codes)]
+    if lot_ids is not None:
+        where, params = f"{where} AND e.lot_id = ANY(%s)", [*params, list(lot_ids)]
     loads = orjson.loads
     with transaction.atomic():
         connection.ensure_connection()
@@ -94,13 +98,15 @@ def _postgres_rows(lot_codes, partition, chunk_size) -> Iterator[tuple]:
                     yield (*row[:15], loads(row[15]), loads(row[16]), *row[17:])
 
 
-def _orm_rows(lot_codes, partition, chunk_size) -> Iterator[tuple]:
+def _orm_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]:
     index, count = partition
     events = CustodyEvent.objects.all()
     if count > 1:
         events = events.alias(part=F("lot_id") % count).filter(part=index)
     if lot_codes is not None:
         events = events.filter(lot__code__in=list(lot_codes))
+    if lot_ids is not None:
+        events = events.filter(lot_id__in=list(lot_ids))
     rows = events.order_by("lot_id", "seq").values_list(*ORM_FIELDS).iterator(chunk_size)
     for row in rows:
         yield (

@@ -1,0 +1,88 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from custody.models import Lot, OriginPolicy
+from custody.selectors.verdicts import assess
+from custody.services.verdicts import record_verdict
+
+BADGES = {"verified": "VERIFIED", "unverified": "UNVERIFIED", "non_compliant": "NON-COMPLIANT"}
+
+
+class Command(BaseCommand):
+    help = "Apply an origin policy to a lot and everything upstream; print the verdict."
+
+    def add_arguments(self, parser):
+        parser.add_argument("lot", metavar="LOT")
+        parser.add_argument("--policy", help="Policy slug (default: the default policy).")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, lot, policy, format, **options):
+        root = Lot.objects.filter(code=lot).first()
+        if root is None:
+            raise CommandError(f"No lot {lot}.")
+        chosen = None
+        if policy:
+            chosen = OriginPolicy.objects.filter(slug=policy).first()
+            if chosen is None:
+                raise CommandError(f"No origin policy {policy!r}.")
+        verdict = assess(root, chosen)
+        record_verdict(verdict=verdict)
+        if format == "json":
+            self.stdout.write(json.dumps(verdict_document(verdict), indent=2))
+            return
+        style = {"verified": self.style.SUCCESS, "unverified": self.style.WARNING}.get(
+            verdict.outcome, self.style.ERROR
+        )
+        self.stdout.write(style(f"{root.code}: {BADGES[verdict.outcome]}"))
+        self.stdout.write(f"Policy: {verdict.policy_label}")
+        self.stdout.write(f"Assessed: {verdict.assessed_at:%Y-%m-%d %H:%M} UTC")
+        self.stdout.write(f"\nFindings ({len(verdict.findings)}):")
+        for finding in verdict.findings:
+            where = f"{finding.lot}#{finding.seq}" if finding.seq else finding.lot
+            self.stdout.write(f"  [{finding.severity}] {finding.code} @ {where}: {finding.message}")
+        if not verdict.findings:
+            self.stdout.write("  none")
+        self.stdout.write("\nData centers:")
+        for name, share in verdict.data_centers:
+            self.stdout.write(f"  {share:7.2%}  {name}")
+        self.stdout.write(f"Pickups upstream: {len(verdict.pickups)}")
+        self.stdout.write(f"Countries: {', '.join(verdict.countries)}")
+        self.stdout.write("\nMass balance:")
+        for step in verdict.mass_balance:
+            self.stdout.write(
+                f"  {step.occurred_at:%Y-%m-%d} {step.kind:<8} {step.facility}: "
+                f"in {step.mass_in_kg} kg, out {step.mass_out_kg} kg, residues "
+                f"{step.residue_kg} kg, loss {step.loss_kg} kg ({step.loss_share:.1%})"
+            )
+
+
+def verdict_document(verdict) -> dict:
+    return {
+        "lot": verdict.lot.code,
+        "outcome": verdict.outcome,
+        "policy": {"name": verdict.policy.name, "version": verdict.policy.version},
+        "assessed_at": verdict.assessed_at.isoformat(),
+        "findings": [finding.as_dict() for finding in verdict.findings],
+        "pickups": [
+            {"lot": code, "data_center": name, "share": share}
+            for code, name, share in verdict.pickups
+        ],
+        "data_centers": [{"name": name, "share": share} for name, share in verdict.data_centers],
+        "countries": verdict.countries,
+        "facilities": verdict.facilities,
+        "mass_balance": [
+            {
+                "kind": step.kind,
+                "facility": step.facility,
+                "occurred_at": step.occurred_at.isoformat(),
+                "mass_in_kg": str(step.mass_in_kg),
+                "mass_out_kg": str(step.mass_out_kg),
+                "residue_kg": str(step.residue_kg),
+                "loss_kg": str(step.loss_kg),
+                "lots_in": list(step.lots_in),
+                "lots_out": list(step.lots_out),
+            }
+            for step in verdict.mass_balance
+        ],
+    }
