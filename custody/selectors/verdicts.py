@@ -554,8 +554,9 @@ class Rules:
         return low, high
 
     def certifications(self, ledger: UpstreamLedger):
+        """One finding per uncertified facility: its first event without the certification."""
+        flagged = set()
         for lot_events in ledger.events.values():
-            flagged = set()
             for event in lot_events:
                 if event.kind not in HELD_AT_FACILITY or event.facility_id in flagged:
                     continue

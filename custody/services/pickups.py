@@ -20,6 +20,7 @@ from ..models import (
     EventKind,
     Lot,
     LotStatus,
+    Material,
     SanitizationMethod,
 )
 from .ledger import append_event, find_replay
@@ -31,6 +32,7 @@ from .validation import (
     is_operator,
     require_active_facility,
     require_role,
+    require_text,
     require_writer,
 )
 
@@ -189,4 +191,63 @@ def new_lot(facility, material, mass_kg, occurred_at, external_ref, *, source=Fa
     )
     lot.code = f"LOT-{occurred_at.year}-{lot.pk:06d}"
     lot.save(update_fields=["code"])
+    return lot
+
+
+@ledger_write
+def register_intake(
+    *,
+    actor: Actor,
+    facility: Facility,
+    material: str,
+    mass_kg: Decimal,
+    supplier: str,
+    declared_origin: str = "",
+    item_count: int | None = None,
+    occurred_at: datetime | None = None,
+    external_ref: str = "",
+    evidence: Sequence[str] = (),
+    idempotency_key: str | None = None,
+) -> Lot:
+    """Record material that came from outside the ledger (a supplier off the platform) at one of
+    the actor's facilities. It reaches no pickup: every verdict downstream says so."""
+    replayed = find_replay(actor, idempotency_key, kind=EventKind.REGISTERED)
+    if replayed is not None:
+        return replayed.lot
+    require_writer(actor)
+    require_active_facility(facility, field="facility")
+    if facility.organization_id != actor.organization.pk:
+        raise DomainError(
+            "not_facility_owner",
+            f"{facility} belongs to {facility.organization}, not to {actor.organization}.",
+            field="facility",
+        )
+    if material not in Material.values:
+        raise DomainError("invalid_material", f"Unknown material {material!r}.", field="material")
+    supplier = require_text(supplier, field="supplier", code="supplier_required")
+    mass_kg = clean_mass(mass_kg)
+    occurred_at = clean_occurred_at(occurred_at)
+    external_ref = clean_text(external_ref, field="external_ref", max_length=100)
+    lot = new_lot(facility, material, mass_kg, occurred_at, external_ref)
+    append_event(
+        lot=lot,
+        kind=EventKind.REGISTERED,
+        actor=actor,
+        occurred_at=occurred_at,
+        facility=facility,
+        mass_kg=mass_kg,
+        details={
+            "material": material,
+            "item_count": item_count,
+            "external_ref": external_ref,
+            "intake": {
+                "supplier": clean_text(supplier, field="supplier", max_length=200),
+                "declared_origin": clean_text(
+                    declared_origin, field="declared_origin", max_length=2
+                ),
+            },
+        },
+        evidence=evidence,
+        idempotency_key=idempotency_key,
+    )
     return lot
