@@ -44,6 +44,8 @@ class VerdictChain:
         self.refinery = OrganizationFactory(slug="refinery", name="Refinery", roles=["refinery"])
         self.separation_plant = FacilityFactory(organization=self.separator, name="Sep plant")
         self.refinery_plant = FacilityFactory(organization=self.refinery, name="Refinery")
+        # A plant of its own: each build decides whether it is certified.
+        self.plant = FacilityFactory(organization=chain.recycler, name="Dismantling plant")
         CertificationFactory(facility=self.separation_plant, scheme="iso_14001")
         CertificationFactory(facility=self.refinery_plant, scheme="rmap")
 
@@ -91,13 +93,13 @@ class VerdictChain:
         knobs = knobs or Knobs()
         c = self.c
         if knobs.recycler_certified:
-            CertificationFactory(facility=c.plant, scheme="r2v3")
+            CertificationFactory(facility=self.plant, scheme="r2v3")
         drives = self.pickup(knobs)
         if knobs.stop_before_receipt_days_ago is not None:
-            services.dispatch(actor=self.actor(c.source), lot=drives, destination=c.plant,
+            services.dispatch(actor=self.actor(c.source), lot=drives, destination=self.plant,
                               occurred_at=self.at(knobs.stop_before_receipt_days_ago))  # fmt: skip
             return {"drives": drives}
-        self.ship(drives, c.source, c.plant, c.recycler, 88, knobs)
+        self.ship(drives, c.source, self.plant, c.recycler, 88, knobs)
         mass = drives.mass_kg
         magnets_kg = (knobs.magnet_grams_per_drive * knobs.drives / 1000).quantize(Decimal("0.001"))
         residue_kg = mass - magnets_kg - (mass * knobs.undeclared_loss).quantize(Decimal("0.001"))
@@ -108,7 +110,7 @@ class VerdictChain:
         ))  # fmt: skip
         if knobs.extra_input == "intake":
             bought = services.register_intake(
-                actor=self.actor(c.recycler), facility=c.plant, material="ndfeb_magnets",
+                actor=self.actor(c.recycler), facility=self.plant, material="ndfeb_magnets",
                 mass_kg=Decimal("0.500"), supplier="Broker X", occurred_at=self.at(49.5),
             )  # fmt: skip
             merged = services.merge(
