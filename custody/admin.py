@@ -8,6 +8,7 @@ chain, and whether the chain verifies.
 
 import json
 from decimal import Decimal, InvalidOperation
+from uuid import UUID
 
 from django import forms
 from django.contrib import admin, messages
@@ -32,14 +33,19 @@ from .models import (
     GENESIS_HASH,
     Asset,
     AssetCategory,
+    CertificationRequirement,
     CustodyEvent,
+    DriveContentWindow,
     EventKind,
     Lot,
     Material,
+    OriginPolicy,
     Transformation,
+    YieldWindow,
 )
 from .selectors.genealogy import contributions
 from .selectors.ledger import verify_ledger
+from .services.verdicts import bump_policy_version, reassess
 
 HASH_PREVIEW = 12
 
@@ -242,6 +248,29 @@ def genealogy_context(lot: Lot) -> dict:
     }
 
 
+def verdict_context(lot: Lot) -> dict:
+    """The verdict under the default policy, assessed now (and kept for the list filter),
+    with each finding linked to its event."""
+    verdict = reassess(lot=lot)
+    event_pages = dict(
+        CustodyEvent.objects.filter(
+            uuid__in=[f.event for f in verdict.findings if f.event]
+        ).values_list("uuid", "pk")
+    )
+    findings = [
+        {
+            "finding": finding,
+            "url": reverse(
+                "admin:custody_custodyevent_change", args=[event_pages[UUID(finding.event)]]
+            )
+            if finding.event and UUID(finding.event) in event_pages
+            else "",
+        }
+        for finding in verdict.findings
+    ]
+    return {"verdict": verdict, "findings": findings}
+
+
 # --- Quarantine and release: the admin's only writes, through the services ------------------
 
 
@@ -338,6 +367,7 @@ class LotAdmin(admin.ModelAdmin):
         "mass_kg",
         "item_count",
         "status",
+        "verdict_badge",
         "quarantine_flag",
         "custodian",
         "destination",
@@ -345,6 +375,7 @@ class LotAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = [
+        ("verdict__outcome", admin.ChoicesFieldListFilter),
         "status",
         "material",
         "quarantined",
@@ -353,7 +384,7 @@ class LotAdmin(admin.ModelAdmin):
     ]
     search_fields = ["code", "external_ref", "assets__serial"]
     search_help_text = "Lot code, external reference or the serial of an asset in its manifest."
-    list_select_related = ["custodian", "destination", "source_facility"]
+    list_select_related = ["custodian", "destination", "source_facility", "verdict"]
     readonly_fields = LOT_FIELDS
     fieldsets = [
         (
@@ -385,7 +416,7 @@ class LotAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("custodian", "destination", "source_facility")
+            .select_related("custodian", "destination", "source_facility", "verdict")
         )
 
     def has_add_permission(self, request):
@@ -428,7 +459,21 @@ class LotAdmin(admin.ModelAdmin):
             "chain_events": report.events,
             "manifest": manifest_summary(lot),
             "genealogy": genealogy_context(lot),
+            "verdict": verdict_context(lot),
         }
+
+    @admin.display(description="verdict", ordering="verdict__outcome")
+    def verdict_badge(self, lot: Lot):
+        """The stored verdict (refreshed hourly, and whenever the lot's page is opened)."""
+        stored = getattr(lot, "verdict", None)
+        if stored is None:
+            return "not assessed"
+        return format_html(
+            '<span class="verdict-badge verdict-{}" title="assessed {}">{}</span>',
+            stored.outcome,
+            stored.assessed_at.strftime("%Y-%m-%d %H:%M UTC"),
+            stored.get_outcome_display(),
+        )
 
     @admin.display(description="quarantined", ordering="quarantined")
     def quarantine_flag(self, lot: Lot):
@@ -716,3 +761,60 @@ class TransformationAdmin(admin.ModelAdmin):
                 for link in links
             ),
         )
+
+
+# --- Origin policies: data the operators edit -----------------------------------------------
+
+
+class DriveContentWindowInline(admin.TabularInline):
+    model = DriveContentWindow
+    extra = 0
+    verbose_name_plural = "NdFeB content per drive (grams)"
+
+
+class YieldWindowInline(admin.TabularInline):
+    model = YieldWindow
+    extra = 0
+    verbose_name_plural = "yield windows (output mass per input mass)"
+
+
+class CertificationRequirementInline(admin.TabularInline):
+    model = CertificationRequirement
+    extra = 0
+    verbose_name_plural = "certifications required per role (any one listed for a role)"
+
+
+@admin.register(OriginPolicy)
+class OriginPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "is_default", "allowed", "denied", "max_transit_days",
+                    "updated_at"]  # fmt: skip
+    readonly_fields = ["version", "updated_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [DriveContentWindowInline, YieldWindowInline, CertificationRequirementInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "is_default", "version", "updated_at"]}),
+        ("Jurisdictions", {"fields": ["allowed_countries", "denied_countries"]}),
+        (
+            "Tolerances",
+            {
+                "fields": [
+                    "max_transit_days",
+                    "transit_loss_tolerance",
+                    "transformation_loss_tolerance",
+                ]
+            },
+        ),  # fmt: skip
+    ]
+
+    @admin.display(description="allowed")
+    def allowed(self, policy: OriginPolicy) -> str:
+        return ", ".join(str(code) for code in policy.allowed_countries) or "anywhere"
+
+    @admin.display(description="denied")
+    def denied(self, policy: OriginPolicy) -> str:
+        return ", ".join(str(code) for code in policy.denied_countries) or "-"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
+            bump_policy_version(policy=form.instance)

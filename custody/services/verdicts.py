@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.db.models import F, Q
 
-from ..models import Lot, LotVerdict
+from ..models import Lot, LotVerdict, OriginPolicy
 from ..selectors.verdicts import Verdict, assess
 
 
@@ -46,3 +46,9 @@ def reassess_stale(*, everything: bool = False) -> int:
         reassess(lot=lot)
         count += 1
     return count
+
+
+def bump_policy_version(*, policy: OriginPolicy) -> None:
+    """Record that an operator changed the policy or its windows: verdicts name the version."""
+    OriginPolicy.objects.filter(pk=policy.pk).update(version=F("version") + 1)
+    policy.refresh_from_db(fields=["version"])

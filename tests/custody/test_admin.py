@@ -1,16 +1,18 @@
 """The operator admin: read-only ledger pages, the timeline, and the service-backed actions."""
 
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from custody import services
-from custody.models import CustodyEvent, EventKind, Lot
+from custody.models import CustodyEvent, EventKind, Lot, OriginPolicy
 from recyclers.models import CertificationStatus, Membership
 
 from ..conftest import days_ago, drive_manifest
@@ -406,3 +408,47 @@ def test_the_transformation_page_lists_its_links_and_loss(admin_client, diamond)
     assert page.status_code == 200
     assert f"{diamond['m'].code}</a> &rarr;" in text
     assert "Save" not in text
+
+
+class TestVerdictInTheAdmin:
+    def test_the_lot_page_shows_the_verdict_and_links_each_finding_to_its_event(
+        self, admin_client, chain, pickup
+    ):
+        lot = ship_to_plant(chain, pickup, seals_intact=False)
+        content = admin_client.get(lot_page(lot)).content.decode()
+        assert 'data-outcome="non_compliant"' in content
+        receipt = lot.events.get(kind="received")
+        assert 'data-code="seal_broken"' in content
+        assert f'<a href="{event_page(receipt)}">{lot.code}#{receipt.seq}</a>' in content
+        assert "US domestic (DFARS 252.225-7052, 2027) (version 1)" in content
+
+    def test_the_lot_list_filters_by_stored_verdict(self, admin_client, chain, pickup):
+        broken = ship_to_plant(chain, new_pickup(chain, 7), seals_intact=False)
+        call_command("assess", pickup.code, stdout=StringIO())
+        call_command("assess", broken.code, stdout=StringIO())
+        listed = admin_client.get(LOT_LIST, {"verdict__outcome": "non_compliant"})
+        assert [lot.code for lot in listed.context["cl"].result_list] == [broken.code]
+        assert "NON-COMPLIANT" in listed.content.decode().upper()
+
+    def test_saving_a_policy_with_a_changed_window_bumps_its_version(self, admin_client):
+        policy = OriginPolicy.objects.get(is_default=True)
+        page = admin_client.get(f"/admin/custody/originpolicy/{policy.pk}/change/")
+        form = page.context["adminform"].form
+        data = {name: value for name, value in form.initial.items() if value is not None}
+        data["allowed_countries"] = ["US", "CA"]
+        data["denied_countries"] = ["CN", "RU", "KP", "IR"]
+        for formset in page.context["inline_admin_formsets"]:
+            management = formset.formset.management_form
+            for field in management:
+                data[field.html_name] = field.value()
+            for index, inline in enumerate(formset.formset.forms):
+                for name, field in inline.fields.items():
+                    value = inline.initial.get(name, field.initial)
+                    if value is not None:
+                        data[f"{inline.prefix}-{name}"] = value
+                data[f"{formset.formset.prefix}-{index}-policy"] = policy.pk
+        response = admin_client.post(f"/admin/custody/originpolicy/{policy.pk}/change/", data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        policy.refresh_from_db()
+        assert policy.version == 2
+        assert [str(c) for c in policy.allowed_countries] == ["CA", "US"]
