@@ -803,7 +803,7 @@ class OriginPolicyAdmin(admin.ModelAdmin):
                     "transformation_loss_tolerance",
                 ]
             },
-        ),  # fmt: skip
+        ),
     ]
 
     @admin.display(description="allowed")
