@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from custody.models import CustodyEvent, EventKind, Lot, LotStatus
+from custody.models import CustodyEvent, EventKind, Lot, LotStatus, LotVerdict
 from custody.projection import projection_drift
 from custody.selectors.genealogy import contributions
 from custody.selectors.ledger import verify_ledger
@@ -49,9 +49,23 @@ class TestSeedDemo:
         assert Facility.objects.filter(region="VA", kind="data_center").exists()
         assert Facility.objects.filter(region="TN", kind="recycling_plant").exists()
         assert Certification.objects.count() == 6
-        assert verify_ledger().ok
-        for lot in Lot.objects.all():
+        tampered = Lot.objects.get(external_ref="NW-RMA-T")
+        report = verify_ledger()
+        assert [(broken.lot_code, broken.seq) for broken in report.broken] == [(tampered.code, 1)]
+        for lot in Lot.objects.exclude(pk=tampered.pk):
             assert projection_drift(lot, lot.events.order_by("seq")) == {}
+
+    def test_the_demo_trips_every_rule_and_keeps_a_verified_oxide(self, db):
+        seed()
+        codes = {f["code"] for verdict in LotVerdict.objects.all() for f in verdict.findings}
+        assert codes == {
+            "foreign_custody", "denied_jurisdiction", "open_handoff", "seal_broken",
+            "transit_loss", "unbalanced_transformation", "yield_shortfall", "yield_excess",
+            "uncertified_custodian", "unsanitized_media", "broken_chain", "unknown_origin",
+        }  # fmt: skip
+        delivered = Lot.objects.get(material="ndpr_oxide", status="delivered")
+        assert delivered.verdict.outcome == "verified"
+        assert LotVerdict.objects.count() == Lot.objects.count()
 
     def test_running_it_twice_changes_nothing(self, db):
         seed()

@@ -10,13 +10,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from custody import services
+from custody import db_triggers, services
 from custody.actors import Actor
 from custody.hashing import GRAMS
 from custody.models import AssetCategory, Lot, Material, SanitizationMethod
+from custody.selectors.ledger import verify_ledger
+from custody.services.verdicts import reassess_stale
 from recyclers.gs1 import gs1_check_digit
 from recyclers.models import (
     Certification,
@@ -41,6 +43,8 @@ ORGANIZATIONS = {
     "lakeshore-magnetics": ("Lakeshore Magnetics", "US", ["buyer"]),
     "keystone-assurance": ("Keystone Assurance", "US", ["auditor"]),
     "straits-metal-trading": ("Straits Metal Trading Sdn Bhd", "MY", ["recycler"]),
+    "cumberland-scrap": ("Cumberland Scrap Metals", "US", ["recycler"]),
+    "baotou-trading": ("Baotou Rare Earth Trading Co.", "CN", ["recycler"]),
 }
 
 # slug -> (organization, name, kind, country, region, city, location reference for the GLN)
@@ -59,6 +63,10 @@ FACILITIES = {
                     "US", "TX", "Port Arthur", 50001),
     "elkhart": ("lakeshore-magnetics", "Elkhart magnet plant", FacilityKind.MAGNET_PLANT,
                 "US", "IN", "Elkhart", 60001),
+    "nashville": ("cumberland-scrap", "Nashville scrap yard", FacilityKind.RECYCLING_PLANT,
+                  "US", "TN", "Nashville", 80001),
+    "baotou": ("baotou-trading", "Baotou bonded warehouse", FacilityKind.WAREHOUSE,
+               "CN", "Inner Mongolia", "Baotou", 90001),
     "port-klang": ("straits-metal-trading", "Port Klang scrap yard", FacilityKind.WAREHOUSE,
                    "MY", "Selangor", "Port Klang", 70001),
 }  # fmt: skip
@@ -99,12 +107,15 @@ class Command(BaseCommand):
         self.organizations = organizations
         self.now = timezone.now().replace(minute=0, second=0, microsecond=0)
         lots = self.seed_lots()
+        reassess_stale(everything=True)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for label, lot in lots.items():
             lot.refresh_from_db()
             where = lot.custodian or f"in transit to {lot.destination}"
             hold = ", quarantined" if lot.quarantined else ""
-            self.stdout.write(f"  {lot.code}  {label:<40} {lot.status}{hold} @ {where}")
+            self.stdout.write(
+                f"  {lot.code}  {label:<48} {lot.verdict.outcome:<14} {lot.status}{hold} @ {where}"
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Admin: http://127.0.0.1:8000/admin/  user {admin.username!r}  "
@@ -167,7 +178,9 @@ class Command(BaseCommand):
     def at(self, days_ago: float) -> datetime:
         return self.now - timedelta(days=days_ago)
 
-    def pickup(self, key, *, facility, material, count, unit_kg, days_ago, category) -> Lot:
+    def pickup(self, key, *, facility, material, count, unit_kg, days_ago, category,
+               unwiped=0) -> Lot:  # fmt: skip
+        """A pickup of ``count`` items; the first ``unwiped`` drives lack a sanitization record."""
         assets = [
             services.AssetLine(
                 category=category,
@@ -175,9 +188,11 @@ class Command(BaseCommand):
                 model="Exos X16" if category == AssetCategory.HDD_3_5 else "PowerEdge R640",
                 serial=f"{key.upper()}-{number:05d}",
                 weight_kg=unit_kg,
-                sanitization_method=SanitizationMethod.PURGE,
-                sanitization_certificate=f"NW-WIPE-{key.upper()}-{number:05d}",
-                sanitized_at=self.at(days_ago + 2),
+                sanitization_method="" if number <= unwiped else SanitizationMethod.PURGE,
+                sanitization_certificate=""
+                if number <= unwiped
+                else f"NW-WIPE-{key.upper()}-{number:05d}",
+                sanitized_at=None if number <= unwiped else self.at(days_ago + 2),
             )
             for number in range(1, count + 1)
         ]
@@ -290,7 +305,108 @@ class Command(BaseCommand):
         )
         lots["diskless servers disposed"] = lot
         lots.update(self.seed_refined_chain())
+        lots.update(self.seed_problem_lots())
         return lots
+
+    def seed_problem_lots(self) -> dict[str, Lot]:
+        """Lots that trip the rules the rest of the demo does not, so every finding shows."""
+        hdd, drive_kg = AssetCategory.HDD_3_5, Decimal("0.680")
+        recycler = self.actor("volunteer-metals")
+        lots = {}
+
+        # 12 drives without a wipe record; dismantled into more magnet than 300 drives hold
+        # (30 g each, the window says 10 to 25 g) with 8 % of the mass unaccounted for; the
+        # magnets then go to a bonded warehouse in China.
+        lot = self.pickup("j", facility="iad7", material=Material.HDD, count=300,
+                          unit_kg=drive_kg, days_ago=45, category=hdd, unwiped=12)  # fmt: skip
+        self.move("j", lot, sender="northwind-cloud", to="knoxville", days_ago=44)
+        self.arrive("j", lot, receiver="volunteer-metals", at="knoxville", mass="204.000",
+                    days_ago=43)  # fmt: skip
+        heavy = services.process(
+            actor=recycler,
+            inputs=[services.Consume(lot)],
+            outputs=[services.Produce(Material.NDFEB_MAGNETS, Decimal("9.000"))],
+            residues=[services.Residue("steel", Decimal("178.680"), "Nucor Knoxville")],
+            occurred_at=self.at(40),
+            idempotency_key="demo-j-dismantle",
+        )
+        magnets = Lot.objects.get(parent_links__transformation=heavy)
+        self.move("j2", magnets, sender="volunteer-metals", to="baotou", days_ago=35)
+        self.arrive("j2", magnets, receiver="baotou-trading", at="baotou", mass="9.000",
+                    days_ago=30)  # fmt: skip
+        lots["magnets from an overfull dismantling, in China"] = magnets
+
+        # 200 drives that gave far too little magnet (4 g each), merged with magnets bought
+        # off the platform from a broker: their origin is unknown.
+        lot = self.pickup("k", facility="cmh2", material=Material.HDD, count=200,
+                          unit_kg=drive_kg, days_ago=44, category=hdd)  # fmt: skip
+        self.move("k", lot, sender="northwind-cloud", to="knoxville", days_ago=43)
+        self.arrive("k", lot, receiver="volunteer-metals", at="knoxville", mass="136.000",
+                    days_ago=42)  # fmt: skip
+        light = services.process(
+            actor=recycler,
+            inputs=[services.Consume(lot)],
+            outputs=[services.Produce(Material.NDFEB_MAGNETS, Decimal("0.800"))],
+            residues=[services.Residue("steel", Decimal("134.000"), "Nucor Knoxville")],
+            occurred_at=self.at(39),
+            idempotency_key="demo-k-dismantle",
+        )
+        bought = services.register_intake(
+            actor=recycler,
+            facility=self.facilities["knoxville"],
+            material=Material.NDFEB_MAGNETS,
+            mass_kg=Decimal("25.000"),
+            supplier="Gulf Scrap Brokers LLC (off the platform)",
+            declared_origin="US",
+            occurred_at=self.at(38),
+            idempotency_key="demo-k-intake",
+        )
+        mixed = services.merge(
+            actor=recycler,
+            lots=[Lot.objects.get(parent_links__transformation=light), bought],
+            occurred_at=self.at(37),
+            idempotency_key="demo-k-merge",
+        )
+        lots["magnets mixed with a broker's, origin unknown"] = Lot.objects.get(
+            parent_links__transformation=mixed, parent_links__parent=bought
+        )
+
+        # A pickup received by a domestic yard with no R2v3 or e-Stewards certification.
+        lot = self.pickup("l", facility="iad7", material=Material.HDD, count=150,
+                          unit_kg=drive_kg, days_ago=12, category=hdd)  # fmt: skip
+        self.move("l", lot, sender="northwind-cloud", to="nashville", days_ago=11)
+        self.arrive("l", lot, receiver="cumberland-scrap", at="nashville", mass="102.000",
+                    days_ago=10)  # fmt: skip
+        lots["drives at an uncertified yard"] = lot
+
+        # A pickup whose registered event was altered behind the ledger's back (the demo does
+        # it on purpose, with the append-only triggers lifted): verify_ledger names it.
+        lot = self.pickup("t", facility="cmh2", material=Material.HDD, count=50,
+                          unit_kg=drive_kg, days_ago=8, category=hdd)  # fmt: skip
+        self.tamper_once(lot)
+        lots["drives with a tampered ledger row"] = lot
+
+        # Dispatched three weeks ago and never received.
+        lot = self.pickup("u", facility="cmh2", material=Material.RETIRED_SERVERS, count=10,
+                          unit_kg=Decimal("28.000"), days_ago=25,
+                          category=AssetCategory.SERVER)  # fmt: skip
+        self.move("u", lot, sender="northwind-cloud", to="knoxville", days_ago=21)
+        lots["servers lost on the road"] = lot
+        return lots
+
+    def tamper_once(self, lot: Lot) -> None:
+        if verify_ledger([lot.code]).broken:
+            return  # tampered on an earlier run
+        first = lot.events.get(seq=1)
+        db_triggers.drop(connection)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE custody_custodyevent SET mass_kg = %s WHERE id = %s",
+                    [first.mass_kg - 1, first.pk],
+                )
+        finally:
+            db_triggers.install(connection)
 
     def seed_refined_chain(self) -> dict[str, Lot]:
         """Three pickups at two data centers, dismantled in Knoxville, their magnets merged and
