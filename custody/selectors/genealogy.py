@@ -221,3 +221,10 @@ def contributions(lot: Lot) -> Contributions:
         else:
             result.unknown_origin.append(row)
     return result
+
+
+def transformation_outputs(transformation) -> list[Lot]:
+    """The lots a transformation made, in the order it made them."""
+    return list(
+        Lot.objects.filter(parent_links__transformation=transformation).distinct().order_by("pk")
+    )

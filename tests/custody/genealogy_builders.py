@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from custody import services
 from custody.models import Lot
+from custody.selectors.genealogy import transformation_outputs
 
 from ..conftest import days_ago, drive_manifest
 from ..factories import FacilityFactory
@@ -55,10 +56,8 @@ def refresh(*lots):
 
 
 def output_of(transformation) -> Lot:
-    return Lot.objects.filter(parent_links__transformation=transformation).distinct().get()
+    (lot,) = transformation_outputs(transformation)
+    return lot
 
 
-def outputs_of(transformation) -> list[Lot]:
-    return list(
-        Lot.objects.filter(parent_links__transformation=transformation).distinct().order_by("pk")
-    )
+outputs_of = transformation_outputs

@@ -1,16 +1,21 @@
 """The verdict: one scenario per rule trips exactly that finding; a clean chain is verified."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from custody import db_triggers, services
-from custody.models import Lot, OriginPolicy
+from custody.models import Lot, LotVerdict, OriginPolicy
 from custody.selectors.verdicts import MISSING_EVIDENCE, VIOLATION, assess
+from custody.tasks import reassess_verdicts
 
 from ..factories import FacilityFactory
 from .verdict_chains import Knobs, VerdictChain
@@ -191,3 +196,34 @@ def test_assess_reads_the_upstream_in_a_bounded_number_of_queries(builder, chain
     with CaptureQueriesContext(connection) as twice_as_big:
         assert assess(final).outcome == "verified"
     assert len(twice_as_big.captured_queries) == len(small.captured_queries) <= 20
+
+
+def test_the_assess_command_prints_the_verdict_and_stores_it(builder):
+    lots = builder.build(Knobs(seals_intact=False))
+    out = StringIO()
+    call_command("assess", lots["oxide"].code, stdout=out)
+    text = out.getvalue()
+    assert text.startswith(f"{lots['oxide'].code}: NON-COMPLIANT")
+    assert "[violation] seal_broken @" in text
+    assert "100.00%  DC Ashburn (US)" in text
+    assert "Mass balance:" in text
+    stored = LotVerdict.objects.get(lot=lots["oxide"])
+    assert (stored.outcome, stored.policy_version) == ("non_compliant", 1)
+    assert [f["code"] for f in stored.findings] == ["seal_broken"]
+    document = StringIO()
+    call_command("assess", lots["oxide"].code, "--format", "json", stdout=document)
+    data = json.loads(document.getvalue())
+    assert data["outcome"] == "non_compliant"
+    assert data["findings"][0]["event"] == str(lots["drives"].events.get(kind="received").uuid)
+    with pytest.raises(CommandError, match="No origin policy 'nope'"):
+        call_command("assess", lots["oxide"].code, "--policy", "nope", stdout=StringIO())
+
+
+def test_the_hourly_task_reassesses_stale_lots(builder, chain):
+    lots = builder.build()
+    assert reassess_verdicts.delay(everything=True).get() == Lot.objects.count()
+    assert LotVerdict.objects.get(lot=lots["oxide"]).outcome == "verified"
+    assert reassess_verdicts.delay().get() == 0  # nothing changed, nothing unverified
+    services.weigh(actor=chain.actor(chain.source), lot=builder.pickup(Knobs(), serial="Z"),
+                   mass_kg=Decimal("68"))  # fmt: skip
+    assert reassess_verdicts.delay().get() == 1
