@@ -336,6 +336,31 @@ def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
     return TemplateResponse(request, "admin/custody/lot/action_confirmation.html", context)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledger records are written by ``custody.services`` only: nobody adds, changes or deletes
+    them here, superusers included (DESIGN invariants 1 and 2)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied("Ledger records are written only through custody.services.")
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied("Ledger records are never deleted.")
+
+
 # --- Lots --------------------------------------------------------------------------------------
 
 
@@ -360,7 +385,7 @@ LOT_FIELDS = [
 
 
 @admin.register(Lot)
-class LotAdmin(admin.ModelAdmin):
+class LotAdmin(ReadOnlyAdmin):
     list_display = [
         "code",
         "material",
@@ -418,26 +443,6 @@ class LotAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .select_related("custodian", "destination", "source_facility", "verdict")
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        raise PermissionDenied("Lots are written only through custody.services.")
-
-    def delete_model(self, request, obj):
-        raise PermissionDenied("Lots are never deleted.")
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         lot = self.get_object(request, unquote(object_id))
@@ -501,7 +506,7 @@ class LotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(ReadOnlyAdmin):
     list_display = [
         "lot",
         "line_no",
@@ -524,26 +529,12 @@ class AssetAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("lot")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
 
 # --- Events: read-only for everyone, superusers included ---------------------------------------
 
 
 @admin.register(CustodyEvent)
-class CustodyEventAdmin(admin.ModelAdmin):
+class CustodyEventAdmin(ReadOnlyAdmin):
     list_display = [
         "lot_code",
         "seq",
@@ -618,20 +609,6 @@ class CustodyEventAdmin(admin.ModelAdmin):
             )
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
     @admin.display(description="lot", ordering="lot__code")
     def lot_code(self, event: CustodyEvent) -> str:
         return event.lot.code
@@ -689,7 +666,7 @@ class CustodyEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transformation)
-class TransformationAdmin(admin.ModelAdmin):
+class TransformationAdmin(ReadOnlyAdmin):
     """Splits, merges and processes: read-only, like the events that carry them."""
 
     list_display = [
@@ -725,20 +702,6 @@ class TransformationAdmin(admin.ModelAdmin):
         "digest",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description="unaccounted (loss)")
     def unaccounted_kg(self, transformation: Transformation):
