@@ -42,7 +42,7 @@ WITH RECURSIVE walk(lot_id) AS (
     UNION
     SELECT link.parent_id FROM custody_lotlink link JOIN walk ON link.child_id = walk.lot_id
 )
-SELECT link.parent_id, link.child_id, link.mass_kg
+SELECT link.parent_id, link.child_id, link.mass_kg, link.transformation_id
 FROM walk JOIN custody_lotlink link ON link.child_id = walk.lot_id
 """
 
@@ -168,6 +168,11 @@ class Contributions:
         return math.fsum(p.share for p in [*self.pickups, *self.unknown_origin])
 
 
+def upstream_links(lot: Lot) -> list[tuple[int, int, Decimal, int]]:
+    """Every link into the lot or an ancestor: (parent, child, mass, transformation id)."""
+    return _rows(_UPSTREAM_EDGES, [lot.pk])
+
+
 def source_shares(root: int, links) -> dict[int, float]:
     """``{lot id: share}`` of the root's mass for every upstream lot without parents (a pickup,
     or a lot of unknown origin), from ``(parent, child, mass)`` links covering the upstream."""
@@ -199,7 +204,7 @@ def contributions(lot: Lot) -> Contributions:
     split, merge and process: each lot passes its share to its parents in proportion to the
     mass each parent gave it. Shares sum to 1. Upstream lots that have no parents and are no
     pickup are listed as ``unknown_origin``. Two queries, whatever the size of the genealogy."""
-    share = source_shares(lot.pk, _rows(_UPSTREAM_EDGES, [lot.pk]))
+    share = source_shares(lot.pk, [link[:3] for link in upstream_links(lot)])
     result = Contributions(lot=lot)
     # Thousands of pickups: load only what the answer shows, and each data center once.
     sources = list(

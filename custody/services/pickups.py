@@ -2,6 +2,7 @@
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -13,6 +14,7 @@ from ..actors import Actor
 from ..errors import DomainError
 from ..hashing import canonical_bytes, ledger_json
 from ..models import (
+    DRIVE_CATEGORIES,
     GENESIS_HASH,
     SOURCE_MATERIALS,
     Asset,
@@ -101,12 +103,26 @@ def register_pickup(
             "material": material,
             "item_count": item_count,
             "external_ref": external_ref,
-            "manifest": {"lines": len(assets), "sha256": manifest_digest(assets)},
+            "manifest": manifest_summary(assets),
         },
         evidence=evidence,
         idempotency_key=idempotency_key,
     )
     return lot
+
+
+def manifest_summary(assets: Sequence[AssetLine]) -> dict:
+    """What the registered event records of the manifest: its digest, and the drive counts and
+    sanitization coverage a verdict needs, so that the verdict reads them from the ledger."""
+    drives = [line for line in assets if line.category in DRIVE_CATEGORIES]
+    wiped = [line.sanitized_at for line in drives if line.sanitization_method and line.sanitized_at]
+    return {
+        "lines": len(assets),
+        "sha256": manifest_digest(assets),
+        "drives": dict(Counter(line.category for line in drives)),
+        "unsanitized_drives": len(drives) - len(wiped),
+        "last_sanitized_at": max(wiped) if wiped else None,
+    }
 
 
 def manifest_digest(assets: Sequence[AssetLine]) -> str:
