@@ -336,6 +336,12 @@ def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
     return TemplateResponse(request, "admin/custody/lot/action_confirmation.html", context)
 
 
+class VerdictFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "verdict"
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Ledger records are written by ``custody.services`` only: nobody adds, changes or deletes
     them here, superusers included (DESIGN invariants 1 and 2)."""
@@ -400,7 +406,7 @@ class LotAdmin(ReadOnlyAdmin):
         "updated_at",
     ]
     list_filter = [
-        ("verdict__outcome", admin.ChoicesFieldListFilter),
+        ("verdict__outcome", VerdictFilter),
         "status",
         "material",
         "quarantined",

@@ -99,6 +99,10 @@ class Verdict:
     queries: int = 0
 
     @property
+    def outcome_label(self) -> str:
+        return VerdictOutcome(self.outcome).label
+
+    @property
     def policy_label(self) -> str:
         return f"{self.policy.name} (version {self.policy.version})"
 
