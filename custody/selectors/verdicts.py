@@ -5,7 +5,9 @@ event, with the findings that explain the answer.
 size of the genealogy) and applies the rules in Python.
 """
 
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -135,7 +137,25 @@ def default_policy() -> OriginPolicy:
 
 def assess(lot: Lot, policy: OriginPolicy | None = None, *, now: datetime | None = None) -> Verdict:
     """Apply ``policy`` (the default one if None) to ``lot`` and everything upstream of it."""
-    policy = policy or default_policy()
+    with _cyclic_gc_paused():
+        return _assess(lot, policy or default_policy(), now)
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """A big upstream builds some 200,000 short-lived tuples and dicts, none of them in a
+    reference cycle; Python's cyclic collector would rescan them again and again (a fifth of
+    the time, measured). Reference counting frees them all the same."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _assess(lot: Lot, policy: OriginPolicy, now: datetime | None) -> Verdict:
     rules = Rules(policy, now or timezone.now())
     ledger = UpstreamLedger.load(lot)
     findings = [
