@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django_countries import countries
+
 from recyclers.models import Facility, Role
 
 from ..actors import Actor
@@ -28,6 +30,7 @@ from ..models import (
 from .ledger import append_event, find_replay
 from .transactions import ledger_write
 from .validation import (
+    clean_item_count,
     clean_mass,
     clean_occurred_at,
     clean_text,
@@ -83,10 +86,7 @@ def register_pickup(
     occurred_at = clean_occurred_at(occurred_at)
     external_ref = clean_text(external_ref, field="external_ref", max_length=100)
     _check_manifest(assets, occurred_at)
-    if item_count is None:
-        item_count = len(assets)
-    elif isinstance(item_count, bool) or not isinstance(item_count, int) or item_count < 1:
-        raise DomainError("invalid_item_count", "Item count must be 1 or more.", field="item_count")
+    item_count = len(assets) if item_count is None else clean_item_count(item_count, minimum=1)
 
     lot = new_lot(facility, material, mass_kg, occurred_at, external_ref, source=True)
     Asset.objects.bulk_create(
@@ -241,6 +241,14 @@ def register_intake(
     if material not in Material.values:
         raise DomainError("invalid_material", f"Unknown material {material!r}.", field="material")
     supplier = require_text(supplier, field="supplier", code="supplier_required")
+    if declared_origin and declared_origin not in countries:
+        raise DomainError(
+            "invalid_country",
+            f"{declared_origin!r} is not an ISO 3166-1 alpha-2 country code.",
+            field="declared_origin",
+        )
+    if item_count is not None:
+        item_count = clean_item_count(item_count)
     mass_kg = clean_mass(mass_kg)
     occurred_at = clean_occurred_at(occurred_at)
     external_ref = clean_text(external_ref, field="external_ref", max_length=100)
@@ -258,9 +266,7 @@ def register_intake(
             "external_ref": external_ref,
             "intake": {
                 "supplier": clean_text(supplier, field="supplier", max_length=200),
-                "declared_origin": clean_text(
-                    declared_origin, field="declared_origin", max_length=2
-                ),
+                "declared_origin": declared_origin,
             },
         },
         evidence=evidence,

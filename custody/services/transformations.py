@@ -34,6 +34,7 @@ from .ledger import append_event
 from .pickups import new_lot
 from .transactions import ledger_write
 from .validation import (
+    clean_item_count,
     clean_mass,
     clean_occurred_at,
     clean_text,
@@ -321,10 +322,8 @@ def _clean_output(output: Produce, index: int, total_consumed: Decimal) -> Produ
     mass = total_consumed if output.mass_kg is None else output.mass_kg
     mass = clean_mass(mass, field=f"{field}.mass_kg")
     count = output.item_count
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
-        raise DomainError(
-            "invalid_item_count", "Item count is 0 or more.", field=f"{field}.item_count"
-        )
+    if count is not None:
+        count = clean_item_count(count, field=f"{field}.item_count")
     ref = clean_text(output.external_ref, field=f"{field}.external_ref", max_length=100)
     return Produce(material=output.material, mass_kg=mass, item_count=count, external_ref=ref)
 

@@ -50,6 +50,14 @@ def clean_mass(value, *, field: str = "mass_kg", allow_zero: bool = False) -> De
     return mass
 
 
+def clean_item_count(value, *, minimum: int = 0, field: str = "item_count") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise DomainError(
+            "invalid_item_count", f"Item count must be {minimum} or more.", field=field
+        )
+    return value
+
+
 def clean_occurred_at(value: datetime | None, *, lot: Lot | None = None) -> datetime:
     """Business time: timezone-aware, not in the future, not before the lot's last event."""
     now = timezone.now()

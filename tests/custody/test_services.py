@@ -514,3 +514,49 @@ def test_certifications_are_reference_data_not_ledger(chain):
     )
     assert CustodyEvent.objects.count() == 0
     assert OrganizationFactory(roles=["recycler"]).has_role("recycler")
+
+
+class TestRegisterIntake:
+    def test_records_material_from_off_the_platform(self, chain):
+        lot = services.register_intake(
+            actor=chain.actor(chain.recycler),
+            facility=chain.plant,
+            material=Material.NDFEB_MAGNETS,
+            mass_kg=Decimal("25"),
+            supplier="Gulf Scrap Brokers LLC",
+            declared_origin="US",
+            item_count=0,
+        )
+        event = lot.events.get()
+        assert (lot.source_facility, lot.custodian, lot.status) == (
+            None,
+            chain.plant,
+            LotStatus.REGISTERED,
+        )
+        assert event.details["intake"] == {
+            "supplier": "Gulf Scrap Brokers LLC",
+            "declared_origin": "US",
+        }
+
+    @pytest.mark.parametrize(
+        ("changes", "code", "field"),
+        [
+            ({"supplier": " "}, "supplier_required", "supplier"),
+            ({"declared_origin": "XX"}, "invalid_country", "declared_origin"),
+            ({"material": "gold"}, "invalid_material", "material"),
+            ({"item_count": -1}, "invalid_item_count", "item_count"),
+            ({"facility": "data_center"}, "not_facility_owner", "facility"),
+        ],
+    )
+    def test_bad_input_is_refused(self, chain, changes, code, field):
+        arguments = {
+            "actor": chain.actor(chain.recycler),
+            "facility": chain.plant,
+            "material": Material.NDFEB_MAGNETS,
+            "mass_kg": Decimal("25"),
+            "supplier": "Broker",
+        } | changes
+        if arguments["facility"] == "data_center":
+            arguments["facility"] = chain.data_center
+        with refused(code, field):
+            services.register_intake(**arguments)
