@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
     "recyclers",
     "custody",
 ]
@@ -137,8 +139,41 @@ if not DEBUG:
     if env_bool("SECURE_PROXY_SSL_HEADER"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Celery ------------------------------------------------------------------------------------
+# --- Cache (API throttling counts): Redis when there is one, shared by every process -------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
+# --- Partner API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "custody.api.auth.OrganizationAPIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "custody.api.pagination.CursorPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": ["custody.api.throttling.PerKeyThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"partner": os.environ.get("API_THROTTLE_RATE", "1200/min")},
+    "EXCEPTION_HANDLER": "custody.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rare-earth custody ledger: partner API",
+    "DESCRIPTION": (
+        "Record and read the chain of custody of rare-earth recycling lots. Authenticate with "
+        "`Authorization: Api-Key <key>`. Errors are RFC 9457 problem documents."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
+from rest_framework_api_key.models import AbstractAPIKey
 
 from .gs1 import validate_gln
 
@@ -185,3 +186,16 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization}"
+
+
+class OrganizationAPIKey(AbstractAPIKey):
+    """An API key issued to an organization: stored hashed, shown once, prefix visible,
+    expiry and revocation managed in the admin. Events recorded with it name its prefix."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "organization API key"
+        verbose_name_plural = "organization API keys"

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from custody.documents import verdict_document
 from custody.models import Lot, OriginPolicy
 from custody.selectors.verdicts import assess
 from custody.services.verdicts import record_verdict
@@ -55,34 +56,3 @@ class Command(BaseCommand):
                 f"in {step.mass_in_kg} kg, out {step.mass_out_kg} kg, residues "
                 f"{step.residue_kg} kg, loss {step.loss_kg} kg ({step.loss_share:.1%})"
             )
-
-
-def verdict_document(verdict) -> dict:
-    return {
-        "lot": verdict.lot.code,
-        "outcome": verdict.outcome,
-        "policy": {"name": verdict.policy.name, "version": verdict.policy.version},
-        "assessed_at": verdict.assessed_at.isoformat(),
-        "findings": [finding.as_dict() for finding in verdict.findings],
-        "pickups": [
-            {"lot": code, "data_center": name, "share": share}
-            for code, name, share in verdict.pickups
-        ],
-        "data_centers": [{"name": name, "share": share} for name, share in verdict.data_centers],
-        "countries": verdict.countries,
-        "facilities": verdict.facilities,
-        "mass_balance": [
-            {
-                "kind": step.kind,
-                "facility": step.facility,
-                "occurred_at": step.occurred_at.isoformat(),
-                "mass_in_kg": str(step.mass_in_kg),
-                "mass_out_kg": str(step.mass_out_kg),
-                "residue_kg": str(step.residue_kg),
-                "loss_kg": str(step.loss_kg),
-                "lots_in": list(step.lots_in),
-                "lots_out": list(step.lots_out),
-            }
-            for step in verdict.mass_balance
-        ],
-    }

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from custody.documents import genealogy_document
 from custody.models import Lot
 from custody.selectors.genealogy import DOWN, UP, contributions, trace
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         genealogy = trace(root, DOWN if down else UP)
         shares = None if down else contributions(root)
         if format == "json":
-            self.stdout.write(json.dumps(as_json(genealogy, shares), indent=2))
+            self.stdout.write(json.dumps(genealogy_document(genealogy, shares), indent=2))
         else:
             self.write_tree(genealogy, shares)
 
@@ -65,41 +66,3 @@ class Command(BaseCommand):
         if shares is not None and shares.unknown_origin:
             unknown = ", ".join(row.lot.code for row in shares.unknown_origin)
             self.stdout.write(f"\nUnknown origin (no pickup upstream): {unknown}")
-
-
-def as_json(genealogy, shares) -> dict:
-    root = genealogy.root
-    document = {
-        "lot": root.code,
-        "direction": genealogy.direction,
-        "lots": [
-            {
-                "code": node.code,
-                "material": node.material,
-                "mass_kg": str(node.mass_kg),
-                "status": node.status,
-                "custodian": node.custodian,
-                "country": node.country,
-                "depth": node.depth,
-            }
-            for node in genealogy.nodes
-        ],
-    }
-    codes = {node.id: node.code for node in genealogy.nodes} | {root.pk: root.code}
-    document["links"] = [
-        {"parent": codes[parent], "child": codes[child], "mass_kg": str(mass)}
-        for parent, child, mass in genealogy.links
-        if parent in codes and child in codes
-    ]
-    if shares is not None:
-        document["contributions"] = [
-            {
-                "pickup": row.lot.code,
-                "data_center": str(row.lot.source_facility),
-                "share": row.share,
-                "mass_kg": str(row.mass_kg),
-            }
-            for row in shares.pickups
-        ]
-        document["unknown_origin"] = [row.lot.code for row in shares.unknown_origin]
-    return document

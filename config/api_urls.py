@@ -1,0 +1,19 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from custody.api.views import EventFeed, LotViewSet
+from recyclers.api.views import CertificationViewSet, FacilityViewSet, OrganizationViewSet
+
+router = DefaultRouter()
+router.register("organizations", OrganizationViewSet)
+router.register("facilities", FacilityViewSet)
+router.register("certifications", CertificationViewSet)
+router.register("lots", LotViewSet, basename="lot")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/events/", EventFeed.as_view(), name="event-feed"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
