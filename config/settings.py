@@ -161,6 +161,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "custody.api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# How long a partner may retry a write and get its first answer back.
+IDEMPOTENCY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rare-earth custody ledger: partner API",
     "DESCRIPTION": (

@@ -3,27 +3,89 @@ knowledge is a 404, as if it did not exist."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, viewsets
+from rest_framework import generics, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from .. import services
 from ..documents import genealogy_document, verdict_document
+from ..errors import DomainError
 from ..models import CustodyEvent, Lot
 from ..selectors.genealogy import DOWN, UP, contributions, trace
 from ..selectors.verdicts import assess
 from ..selectors.visibility import visible_events, visible_lots
 from .auth import request_actor
 from .filters import LotFilter
+from .idempotency import idempotent
+from .inputs import (
+    CorrectInput,
+    DeliverInput,
+    DispatchInput,
+    DisposeInput,
+    HoldInput,
+    ReceiveInput,
+    RegisterPickupInput,
+    WeighInput,
+)
 from .pagination import CursorPagination
 from .serializers import EventSerializer, LotSerializer
+
+
+def parsed(input_class, request) -> dict:
+    serializer = input_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    arguments = dict(serializer.validated_data)
+    if hasattr(serializer, "service_arguments"):
+        arguments = serializer.service_arguments()
+    return arguments
+
+
+def idempotency_key(request) -> str | None:
+    return request.headers.get("Idempotency-Key", "").strip() or None
+
+
+class ActionResult(serializers.Serializer):
+    event = EventSerializer()
+    lot = LotSerializer()
+
+
+def _correct(*, lot, corrects, **arguments):
+    event = lot.events.filter(uuid=corrects).first()
+    if event is None:
+        raise DomainError("event_not_in_lot", f"{lot.code} has no event {corrects}.",
+                          field="corrects")  # fmt: skip
+    return services.correct(lot=lot, corrects=event, **arguments)
+
+
+def lot_action(name: str, input_class, service):
+    """``POST /lots/{code}/<name>/``: parse, call the service, answer with the event and the
+    lot as it now stands."""
+
+    def act(self, request, code=None):
+        lot = self.get_object()
+        event = service(
+            actor=request_actor(request), lot=lot, idempotency_key=idempotency_key(request),
+            **parsed(input_class, request),
+        )  # fmt: skip
+        lot.refresh_from_db()
+        body = {"event": EventSerializer(event).data, "lot": LotSerializer(lot).data}
+        return Response(body, status=201)
+
+    # The router maps the HTTP method to this name: set it before ``action`` reads it.
+    act.__name__ = act.__qualname__ = f"{name}_lot"
+    act = action(detail=True, methods=["post"], url_path=name, filterset_class=None,
+                 pagination_class=None)(idempotent(act))  # fmt: skip
+    return extend_schema(
+        request=input_class, responses={201: ActionResult}, operation_id=f"lot_{name}"
+    )(act)
 
 
 class EventPagination(CursorPagination):
     ordering = "seq"
 
 
-class LotViewSet(viewsets.ReadOnlyModelViewSet):
+class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = LotSerializer
     lookup_field = "code"
     filterset_class = LotFilter
@@ -38,6 +100,25 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
             "source_facility__organization",
             "verdict",
         )
+
+    @extend_schema(request=RegisterPickupInput, responses={201: LotSerializer})
+    @idempotent
+    def create(self, request):
+        """Register a pickup at a data center, with its asset manifest."""
+        lot = services.register_pickup(
+            actor=request_actor(request), idempotency_key=idempotency_key(request),
+            **parsed(RegisterPickupInput, request),
+        )  # fmt: skip
+        return Response(LotSerializer(lot).data, status=201)
+
+    dispatch_lot = lot_action("dispatch", DispatchInput, services.dispatch)
+    receive_lot = lot_action("receive", ReceiveInput, services.receive)
+    weigh_lot = lot_action("weigh", WeighInput, services.weigh)
+    quarantine_lot = lot_action("quarantine", HoldInput, services.quarantine)
+    release_lot = lot_action("release", HoldInput, services.release)
+    deliver_lot = lot_action("deliver", DeliverInput, services.deliver)
+    dispose_lot = lot_action("dispose", DisposeInput, services.dispose)
+    correct_lot = lot_action("correct", CorrectInput, _correct)
 
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=EventPagination)

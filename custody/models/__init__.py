@@ -1,5 +1,6 @@
 """Data only: lots and the ledger (``lots``), origin policies and verdicts (``policies``)."""
 
+from .idempotency import IdempotencyRecord
 from .lots import (
     CLOSED_STATUSES,
     DRIVE_CATEGORIES,
@@ -40,6 +41,7 @@ __all__ = [
     "CustodyEvent",
     "DriveContentWindow",
     "EventKind",
+    "IdempotencyRecord",
     "Lot",
     "LotLink",
     "LotStatus",

@@ -1,0 +1,155 @@
+"""Input serializers of the partner API: they only parse and shape; every rule lives in the
+services. Unknown fields are refused; facilities are named by id or GLN; masses are decimal
+strings in kg (to the gram); times are ISO 8601 with an offset."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from recyclers.models import Facility, Organization
+
+from ..models import AssetCategory, SanitizationMethod
+from ..services import AssetLine
+
+
+class Strict(serializers.Serializer):
+    """Refuses fields it does not know: a typo must not pass for an omission."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+class Mass(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=14, decimal_places=3, **kwargs)
+
+
+class Moment(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if isinstance(value, str) and not _has_offset(value):
+            raise serializers.ValidationError(
+                "Give the time with its UTC offset.", code="naive_time"
+            )
+        return moment
+
+
+def _has_offset(text: str) -> bool:
+    tail = text.strip()[-6:]
+    return text.strip().endswith(("Z", "z")) or (tail[0] in "+-" and ":" in tail)
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]{13}$"}]},
+)
+class FacilityRef(serializers.Field):
+    """A facility by its id (a number) or its GLN (13 digits)."""
+
+    default_error_messages = {"unknown_facility": "No facility {value}."}
+
+    def to_internal_value(self, value):
+        lookup = {"gln": value} if isinstance(value, str) and len(value) == 13 else {"pk": value}
+        try:
+            return Facility.objects.select_related("organization").get(**lookup)
+        except (Facility.DoesNotExist, ValueError, TypeError):
+            self.fail("unknown_facility", value=value)
+
+    def to_representation(self, value):
+        return value.pk
+
+
+class OrganizationRef(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Organization.objects.all(), **kwargs)
+
+
+class Evidence(serializers.ListField):
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(max_length=64), required=False,
+                         max_length=100, **kwargs)  # fmt: skip
+
+
+class AssetLineInput(Strict):
+    category = serializers.ChoiceField(choices=AssetCategory.choices)
+    make = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    model = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    serial = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    weight_kg = Mass(required=False, allow_null=True, default=None)
+    sanitization_method = serializers.ChoiceField(
+        choices=SanitizationMethod.choices, required=False, default="", allow_blank=True
+    )
+    sanitization_certificate = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True
+    )
+    sanitized_at = Moment(required=False, allow_null=True, default=None)
+
+
+class RegisterPickupInput(Strict):
+    facility = FacilityRef()
+    material = serializers.CharField(max_length=32)
+    mass_kg = Mass()
+    item_count = serializers.IntegerField(required=False, allow_null=True, default=None)
+    occurred_at = Moment(required=False, default=None)
+    external_ref = serializers.CharField(max_length=100, required=False, default="",
+                                         allow_blank=True)  # fmt: skip
+    evidence = Evidence()
+    assets = AssetLineInput(many=True, allow_empty=True, max_length=100_000)
+
+    def service_arguments(self) -> dict:
+        data = dict(self.validated_data)
+        data["assets"] = [AssetLine(**line) for line in data["assets"]]
+        return data
+
+
+class Common(Strict):
+    occurred_at = Moment(required=False, default=None)
+    evidence = Evidence()
+
+
+class DispatchInput(Common):
+    destination = FacilityRef()
+    carrier = OrganizationRef(required=False, allow_null=True, default=None)
+    seal_numbers = serializers.ListField(child=serializers.CharField(max_length=100),
+                                         required=False, default=list, max_length=100)  # fmt: skip
+    declared_mass_kg = Mass(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class ReceiveInput(Common):
+    measured_mass_kg = Mass()
+    seals_intact = serializers.BooleanField()
+    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class WeighInput(Common):
+    mass_kg = Mass()
+    scale_ref = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class HoldInput(Common):
+    reason = serializers.CharField(max_length=2000)
+
+
+class DeliverInput(Common):
+    buyer_facility = FacilityRef()
+    invoice_ref = serializers.CharField(max_length=100, required=False, default="",
+                                        allow_blank=True)  # fmt: skip
+    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class DisposeInput(Common):
+    method = serializers.CharField(max_length=200)
+    reason = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+
+class CorrectInput(Common):
+    corrects = serializers.UUIDField(help_text="The uuid of the wrong event of this lot.")
+    reason = serializers.CharField(max_length=2000)
+    mass_kg = Mass(required=False, allow_null=True, default=None)
+    corrections = serializers.DictField(required=False, default=dict)
