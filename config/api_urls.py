@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from custody.api.views import EventFeed, LotViewSet
+from custody.api.views import EventFeed, LotViewSet, TransformationCreate
 from recyclers.api.views import CertificationViewSet, FacilityViewSet, OrganizationViewSet
 
 router = DefaultRouter()
@@ -14,6 +14,7 @@ router.register("lots", LotViewSet, basename="lot")
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/events/", EventFeed.as_view(), name="event-feed"),
+    path("v1/transformations/", TransformationCreate.as_view(), name="transformations"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -153,3 +153,51 @@ class CorrectInput(Common):
     reason = serializers.CharField(max_length=2000)
     mass_kg = Mass(required=False, allow_null=True, default=None)
     corrections = serializers.DictField(required=False, default=dict)
+
+
+class ConsumeInput(Strict):
+    lot = serializers.CharField(max_length=32, help_text="Lot code.")
+    mass_kg = Mass(required=False, allow_null=True, default=None,
+                   help_text="Mass taken from the lot; all of it when absent.")  # fmt: skip
+
+
+class ProduceInput(Strict):
+    material = serializers.CharField(max_length=32)
+    mass_kg = Mass()
+    item_count = serializers.IntegerField(required=False, allow_null=True, default=None)
+    external_ref = serializers.CharField(max_length=100, required=False, default="",
+                                         allow_blank=True)  # fmt: skip
+
+
+class ResidueInput(Strict):
+    kind = serializers.CharField(max_length=32)
+    mass_kg = Mass()
+    destination = serializers.CharField(max_length=200, required=False, default="",
+                                        allow_blank=True)  # fmt: skip
+
+
+class TransformationInput(Common):
+    """``split``: ``lot`` and ``masses``. ``merge``: ``lots`` (and optionally ``material`` and
+    ``mass_kg``). ``process``: ``inputs``, ``outputs`` and ``residues``."""
+
+    kind = serializers.ChoiceField(choices=["split", "merge", "process"])
+    lot = serializers.CharField(max_length=32, required=False)
+    masses = serializers.ListField(child=Mass(), required=False, max_length=1000)
+    lots = serializers.ListField(child=serializers.CharField(max_length=32), required=False,
+                                 max_length=1000)  # fmt: skip
+    material = serializers.CharField(max_length=32, required=False, allow_null=True)
+    mass_kg = Mass(required=False, allow_null=True)
+    inputs = ConsumeInput(many=True, required=False, max_length=1000)
+    outputs = ProduceInput(many=True, required=False, max_length=1000)
+    residues = ResidueInput(many=True, required=False, max_length=100)
+    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+
+    REQUIRED = {"split": ["lot", "masses"], "merge": ["lots"], "process": ["inputs", "outputs"]}
+
+    def validate(self, attrs):
+        missing = [name for name in self.REQUIRED[attrs["kind"]] if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [f"Required for a {attrs['kind']}."] for name in missing}, code="required"
+            )
+        return attrs

@@ -12,7 +12,7 @@ from .. import services
 from ..documents import genealogy_document, verdict_document
 from ..errors import DomainError
 from ..models import CustodyEvent, Lot
-from ..selectors.genealogy import DOWN, UP, contributions, trace
+from ..selectors.genealogy import DOWN, UP, contributions, trace, transformation_outputs
 from ..selectors.verdicts import assess
 from ..selectors.visibility import visible_events, visible_lots
 from .auth import request_actor
@@ -26,6 +26,7 @@ from .inputs import (
     HoldInput,
     ReceiveInput,
     RegisterPickupInput,
+    TransformationInput,
     WeighInput,
 )
 from .pagination import CursorPagination
@@ -177,3 +178,66 @@ class EventFeed(generics.ListAPIView):
             "lot", "actor_organization", "facility__organization",
             "counterparty_facility__organization", "corrects",
         )  # fmt: skip
+
+
+class TransformationSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    kind = serializers.CharField()
+    facility = serializers.IntegerField(source="facility_id")
+    occurred_at = serializers.DateTimeField()
+    consumed_kg = serializers.DecimalField(max_digits=14, decimal_places=3)
+    output_kg = serializers.DecimalField(max_digits=14, decimal_places=3)
+    residue_kg = serializers.DecimalField(max_digits=14, decimal_places=3)
+    residues = serializers.JSONField()
+    digest = serializers.CharField()
+    outputs = serializers.SerializerMethodField()
+
+    def get_outputs(self, transformation) -> list[str]:
+        return [lot.code for lot in transformation_outputs(transformation)]
+
+
+class TransformationCreate(generics.GenericAPIView):
+    """``POST /transformations/``: split, merge or process lots the caller holds."""
+
+    serializer_class = TransformationInput
+
+    @extend_schema(request=TransformationInput, responses={201: TransformationSerializer})
+    @idempotent
+    def post(self, request):
+        data = parsed(TransformationInput, request)
+        actor = request_actor(request)
+        lots = _held_lots(actor, [data.get("lot"), *data.get("lots", []),
+                                  *(i["lot"] for i in data.get("inputs", []))])  # fmt: skip
+        common = {
+            "actor": actor,
+            "occurred_at": data["occurred_at"],
+            "evidence": data.get("evidence", ()),
+            "note": data["note"],
+            "idempotency_key": idempotency_key(request),
+        }
+        residues = [services.Residue(**r) for r in data.get("residues", [])]
+        if data["kind"] == "split":
+            done = services.split(lot=lots[data["lot"]], masses=data["masses"],
+                                  residues=residues, **common)  # fmt: skip
+        elif data["kind"] == "merge":
+            done = services.merge(lots=[lots[code] for code in data["lots"]],
+                                  material=data.get("material"), mass_kg=data.get("mass_kg"),
+                                  residues=residues, **common)  # fmt: skip
+        else:
+            done = services.process(
+                inputs=[services.Consume(lots[i["lot"]], i["mass_kg"]) for i in data["inputs"]],
+                outputs=[services.Produce(**o) for o in data["outputs"]],
+                residues=residues, **common,
+            )  # fmt: skip
+        return Response(TransformationSerializer(done).data, status=201)
+
+
+def _held_lots(actor, codes) -> dict[str, Lot]:
+    """The named lots the caller may see; any other code is refused as unknown (422), whether
+    the lot exists or not."""
+    wanted = {code for code in codes if code}
+    found = {lot.code: lot for lot in visible_lots(actor.organization).filter(code__in=wanted)}
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        raise DomainError("unknown_lot", f"No lot {', '.join(unknown)}.", field="lots")
+    return found

@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from custody.models import CustodyEvent, IdempotencyRecord, Lot
+from custody.models import CustodyEvent, IdempotencyRecord, Lot, Transformation
 from recyclers.models import OrganizationAPIKey
 
 from .test_read_api import PROBLEM, key_for
@@ -176,3 +176,51 @@ def test_twenty_concurrent_replays_write_one_event(chain, pickup):
     assert statuses == [201] * 20
     assert len({body["event"]["uuid"] for body in bodies}) == 1
     assert pickup.events.filter(kind="weighed").count() == 1
+
+
+class TestTransformations:
+    def test_process_split_and_merge_over_the_api(self, chain):
+        from custody.selectors.genealogy import transformation_outputs
+
+        from ..custody.genealogy_builders import lot_at_plant
+
+        drives = lot_at_plant(chain, "10.000")
+        recycler = keyed(chain.recycler)
+        made = post(recycler, "/api/v1/transformations/", {
+            "kind": "process",
+            "inputs": [{"lot": drives.code}],
+            "outputs": [{"material": "ndfeb_magnets", "mass_kg": "0.200"}],
+            "residues": [{"kind": "steel", "mass_kg": "9.700", "destination": "Mill"}],
+        })  # fmt: skip
+        assert made.status_code == 201, made.json()
+        (magnets,) = made.json()["outputs"]
+        split = post(recycler, "/api/v1/transformations/",
+                     {"kind": "split", "lot": magnets, "masses": ["0.120", "0.080"]})  # fmt: skip
+        assert split.status_code == 201
+        halves = split.json()["outputs"]
+        merged = post(recycler, "/api/v1/transformations/", {"kind": "merge", "lots": halves})
+        assert merged.status_code == 201
+        assert merged.json()["output_kg"] == "0.200"
+        (final,) = transformation_outputs(Transformation.objects.get(uuid=merged.json()["uuid"]))
+        assert (
+            keyed(chain.recycler)
+            .get(f"/api/v1/lots/{final.code}/trace/")
+            .json()["contributions"][0]["pickup"]
+            == drives.code
+        )
+
+    def test_refusals(self, chain, pickup):
+        from ..custody.genealogy_builders import lot_at_plant
+
+        drives = lot_at_plant(chain, "10.000")
+        recycler = keyed(chain.recycler)
+        url = "/api/v1/transformations/"
+        missing = post(recycler, url, {"kind": "split", "lot": drives.code})
+        assert (missing.status_code, missing.json()["errors"][0]["field"]) == (400, "masses")
+        hidden = post(recycler, url, {"kind": "split", "lot": pickup.code, "masses": ["1", "1"]})
+        assert (hidden.status_code, hidden.json()["code"]) == (422, "unknown_lot")
+        too_much = post(recycler, url, {
+            "kind": "process", "inputs": [{"lot": drives.code}],
+            "outputs": [{"material": "shredded_hdd", "mass_kg": "11"}],
+        })  # fmt: skip
+        assert (too_much.status_code, too_much.json()["code"]) == (422, "mass_not_conserved")
