@@ -18,9 +18,9 @@ class FacilityRefSerializer(serializers.ModelSerializer):
 
 
 class LotSerializer(serializers.ModelSerializer):
-    custodian = FacilityRefSerializer(read_only=True)
-    destination = FacilityRefSerializer(read_only=True)
-    source_facility = FacilityRefSerializer(read_only=True)
+    custodian = FacilityRefSerializer(read_only=True, allow_null=True)
+    destination = FacilityRefSerializer(read_only=True, allow_null=True)
+    source_facility = FacilityRefSerializer(read_only=True, allow_null=True)
     mass_kg = serializers.DecimalField(max_digits=14, decimal_places=3, read_only=True)
     verdict = serializers.SerializerMethodField()
 
@@ -41,8 +41,8 @@ class LotSerializer(serializers.ModelSerializer):
 class EventSerializer(serializers.ModelSerializer):
     lot = serializers.CharField(source="lot.code", read_only=True)
     actor_organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    facility = FacilityRefSerializer(read_only=True)
-    counterparty_facility = FacilityRefSerializer(read_only=True)
+    facility = FacilityRefSerializer(read_only=True, allow_null=True)
+    counterparty_facility = FacilityRefSerializer(read_only=True, allow_null=True)
     corrects = serializers.UUIDField(source="corrects.uuid", read_only=True, allow_null=True)
     actor_api_key = serializers.CharField(source="actor_api_key_prefix", read_only=True)
 
