@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from ..models import IdempotencyRecord
 from .auth import KeyHolder, request_actor
@@ -48,7 +49,7 @@ def idempotent(view_method):
                 if record.fingerprint != fingerprint:
                     return problem(422, "idempotency_key_reused",
                                    f"{HEADER} {key!r} was used for another request.")  # fmt: skip
-                replay = Response(record.body, status=record.status,
+                replay = Response(json.loads(record.body), status=record.status,
                                   headers={"Idempotent-Replayed": "true"})  # fmt: skip
                 if record.status >= 400:
                     replay.content_type = PROBLEM_JSON
@@ -60,7 +61,7 @@ def idempotent(view_method):
             if response.status_code < 500:
                 IdempotencyRecord.objects.create(
                     organization=organization, key=key, fingerprint=fingerprint,
-                    status=response.status_code, body=response.data,
+                    status=response.status_code, body=json.dumps(response.data, cls=JSONEncoder),
                 )  # fmt: skip
             return response
 

@@ -53,11 +53,16 @@ class FacilityRef(serializers.Field):
     default_error_messages = {"unknown_facility": "No facility {value}."}
 
     def to_internal_value(self, value):
-        lookup = {"gln": value} if isinstance(value, str) and len(value) == 13 else {"pk": value}
-        try:
-            return Facility.objects.select_related("organization").get(**lookup)
-        except (Facility.DoesNotExist, ValueError, TypeError):
+        facilities = Facility.objects.select_related("organization")
+        if isinstance(value, str) and len(value) == 13 and value.isdigit():
+            facility = facilities.filter(gln=value).first()
+        elif isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+            facility = facilities.filter(pk=value).first()
+        else:
+            facility = None
+        if facility is None:
             self.fail("unknown_facility", value=value)
+        return facility
 
     def to_representation(self, value):
         return value.pk

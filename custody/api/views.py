@@ -89,6 +89,7 @@ class EventPagination(CursorPagination):
 class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = LotSerializer
     lookup_field = "code"
+    lookup_value_regex = "[^/]+"
     filterset_class = LotFilter
 
     def get_queryset(self):

@@ -14,7 +14,9 @@ class IdempotencyRecord(models.Model):
         max_length=64, help_text="SHA-256 of the method, path and body of the first request."
     )
     status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
+    # JSON text, not jsonb: a refusal may quote a field name with a NUL in it, which jsonb
+    # cannot hold and JSON text escapes.
+    body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,7 @@ certifications it must name in its custody events."""
 import django_filters
 from rest_framework import serializers, viewsets
 
+from custody.api.filters import IdFilter
 from custody.api.serializers import FacilityRefSerializer
 
 from ..models import Certification, Facility, Organization
@@ -43,7 +44,7 @@ class FacilityFilter(django_filters.FilterSet):
 
 
 class CertificationFilter(django_filters.FilterSet):
-    facility = django_filters.NumberFilter(field_name="facility_id")
+    facility = IdFilter(field_name="facility_id")
     scheme = django_filters.CharFilter()
     status = django_filters.CharFilter()
 
@@ -62,9 +63,11 @@ class FacilityViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Facility.objects.select_related("organization")
     serializer_class = FacilitySerializer
     filterset_class = FacilityFilter
+    lookup_value_regex = "[0-9]{1,18}"
 
 
 class CertificationViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Certification.objects.select_related("facility__organization")
     serializer_class = CertificationSerializer
     filterset_class = CertificationFilter
+    lookup_value_regex = "[0-9]{1,18}"

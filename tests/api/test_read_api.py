@@ -170,3 +170,12 @@ def test_each_key_has_its_own_budget_and_a_429_says_when_to_retry(chain, client_
     assert throttled.json()["code"] == "throttled"
     assert int(throttled["Retry-After"]) > 0
     assert second.get("/api/v1/lots/").status_code == 200
+
+
+def test_updated_since_with_an_exotic_offset_is_read_in_utc(chain, pickup, client_for):
+    # Found by schemathesis: PostgreSQL refuses a -19:32 offset that ISO 8601 parsers accept.
+    response = client_for(chain.source).get(
+        "/api/v1/lots/", {"updated_since": "2000-11-15T04:48:15-19:32"}
+    )
+    assert response.status_code == 200
+    assert [lot["code"] for lot in response.json()["results"]] == [pickup.code]
