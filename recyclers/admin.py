@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django_countries.filters import CountryFilter
+from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from .models import (
     Certification,
@@ -17,6 +18,7 @@ from .models import (
     Facility,
     Membership,
     Organization,
+    OrganizationAPIKey,
 )
 
 
@@ -172,3 +174,13 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["user", "organization"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(OrganizationAPIKey)
+class OrganizationAPIKeyAdmin(APIKeyModelAdmin):
+    """Issue keys (shown once on save), see their prefix, set expiry, revoke."""
+
+    list_display = [*APIKeyModelAdmin.list_display, "organization"]
+    list_filter = [*APIKeyModelAdmin.list_filter, "organization"]
+    search_fields = [*APIKeyModelAdmin.search_fields, "organization__name"]
+    autocomplete_fields = ["organization"]

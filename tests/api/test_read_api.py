@@ -179,3 +179,25 @@ def test_updated_since_with_an_exotic_offset_is_read_in_utc(chain, pickup, clien
     )
     assert response.status_code == 200
     assert [lot["code"] for lot in response.json()["results"]] == [pickup.code]
+
+
+def test_an_operator_issues_a_key_in_the_admin_and_sees_it_once(admin_client, chain):
+    response = admin_client.post(
+        "/admin/recyclers/organizationapikey/add/",
+        {
+            "name": "ERP",
+            "organization": chain.recycler.pk,
+            "expiry_date_0": "",
+            "expiry_date_1": "",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    stored = OrganizationAPIKey.objects.get(organization=chain.recycler)
+    (shown,) = [str(m) for m in response.context["messages"] if "The API key for" in str(m)]
+    key = shown.split(" is: ")[1].split(". Please")[0]
+    assert key.startswith(f"{stored.prefix}.")
+    assert key not in stored.hashed_key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert client.get("/api/v1/lots/").status_code == 200
