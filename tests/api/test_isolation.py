@@ -1,0 +1,83 @@
+"""The isolation matrix: every lot endpoint against every organization that may not see or act.
+A stranger gets 404 everywhere (the lot does not exist for it) and no list or feed names it; an
+auditor reads but writes nothing; only the destination receives."""
+
+import pytest
+
+from custody import services
+
+from .test_write_api import keyed, post
+
+READS = ["", "events/", "trace/", "verdict/"]
+WRITES = {
+    "dispatch": {"destination": None},
+    "receive": {"measured_mass_kg": "2.000", "seals_intact": True},
+    "weigh": {"mass_kg": "2.000"},
+    "quarantine": {"reason": "check"},
+    "release": {"reason": "checked"},
+    "deliver": {"buyer_facility": None},
+    "dispose": {"method": "landfill"},
+    "correct": {"corrects": None, "reason": "typo", "mass_kg": "2.000"},
+}
+
+
+@pytest.fixture
+def shipped(chain, pickup):
+    services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+    pickup.refresh_from_db()
+    return pickup
+
+
+def bodies(chain, lot):
+    filled = dict(WRITES)
+    filled["dispatch"] = {"destination": chain.plant.pk}
+    filled["deliver"] = {"buyer_facility": chain.buyer_plant.pk}
+    filled["correct"] = {**WRITES["correct"], "corrects": str(lot.events.first().uuid)}
+    return filled
+
+
+def test_strangers_get_404_everywhere_and_no_list_names_the_lot(chain, shipped):
+    leaks = []
+    for stranger in (chain.buyer, chain.trader, chain.carrier):
+        client = keyed(stranger)
+        for suffix in READS:
+            response = client.get(f"/api/v1/lots/{shipped.code}/{suffix}")
+            if response.status_code != 404 or shipped.code in response.content.decode():
+                leaks.append((stranger.slug, "GET", suffix, response.status_code))
+        for action, body in bodies(chain, shipped).items():
+            response = post(client, f"/api/v1/lots/{shipped.code}/{action}/", body)
+            if response.status_code != 404:
+                leaks.append((stranger.slug, "POST", action, response.status_code))
+        for listing in ("/api/v1/lots/", "/api/v1/events/"):
+            if shipped.code in client.get(listing).content.decode():
+                leaks.append((stranger.slug, "GET", listing, 200))
+        split = post(client, "/api/v1/transformations/",
+                     {"kind": "split", "lot": shipped.code, "masses": ["1", "1"]})  # fmt: skip
+        if split.json().get("code") != "unknown_lot":
+            leaks.append((stranger.slug, "POST", "transformations", split.status_code))
+    assert leaks == []
+    assert shipped.events.count() == 2
+
+
+def test_an_auditor_reads_everything_and_writes_nothing(chain, shipped):
+    client = keyed(chain.auditor)
+    for suffix in READS:
+        assert client.get(f"/api/v1/lots/{shipped.code}/{suffix}").status_code == 200
+    for action, body in bodies(chain, shipped).items():
+        response = post(client, f"/api/v1/lots/{shipped.code}/{action}/", body)
+        assert (response.status_code, response.json()["code"]) == (403, "read_only_organization")
+    assert shipped.events.count() == 2
+
+
+def test_only_the_destination_receives_and_nobody_acts_on_a_lot_in_transit(chain, shipped):
+    source, recycler = keyed(chain.source), keyed(chain.recycler)
+    receipt = bodies(chain, shipped)["receive"]
+    refused = post(source, f"/api/v1/lots/{shipped.code}/receive/", receipt)
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_destination")
+    for action in ("dispatch", "weigh", "deliver", "dispose"):
+        response = post(recycler, f"/api/v1/lots/{shipped.code}/{action}/",
+                        bodies(chain, shipped)[action])  # fmt: skip
+        assert (response.status_code, response.json()["code"]) == (409, "lot_in_transit"), action
+    assert post(recycler, f"/api/v1/lots/{shipped.code}/receive/", receipt).status_code == 201
+    after = post(source, f"/api/v1/lots/{shipped.code}/weigh/", {"mass_kg": "1"})
+    assert (after.status_code, after.json()["code"]) == (403, "not_custodian")
