@@ -2,7 +2,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from custody.api.views import EventFeed, LotViewSet, TransformationCreate
+from custody.api.views import (
+    EventFeed,
+    LotViewSet,
+    TransformationCreate,
+    WebhookSubscriptionViewSet,
+)
 from recyclers.api.views import CertificationViewSet, FacilityViewSet, OrganizationViewSet
 
 router = DefaultRouter()
@@ -10,6 +15,7 @@ router.register("organizations", OrganizationViewSet)
 router.register("facilities", FacilityViewSet)
 router.register("certifications", CertificationViewSet)
 router.register("lots", LotViewSet, basename="lot")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

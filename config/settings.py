@@ -174,6 +174,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EventKindEnum": "custody.models.EventKind",
+        "TransformationKindEnum": ["split", "merge", "process"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "custody.api.schema.add_problem_responses",
@@ -192,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
     "verify-ledger-nightly": {
         "task": "custody.tasks.verify_ledger",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "send-due-webhooks": {
+        "task": "custody.tasks.send_due_webhooks",
+        "schedule": 60.0,
     },
     "reassess-stale-verdicts-hourly": {
         "task": "custody.tasks.reassess_verdicts",

@@ -41,6 +41,8 @@ from .models import (
     Material,
     OriginPolicy,
     Transformation,
+    WebhookDelivery,
+    WebhookSubscription,
     YieldWindow,
 )
 from .selectors.genealogy import contributions
@@ -787,3 +789,26 @@ class OriginPolicyAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
             bump_policy_version(policy=form.instance)
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["organization", "url", "event_kinds", "is_active", "created_at"]
+    list_filter = ["is_active", ("organization", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["url", "organization__name"]
+    readonly_fields = ["secret", "created_at"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """The delivery log: status, attempts, last answer and error, next try."""
+
+    list_display = ["created_at", "subscription", "event", "status", "attempts",
+                    "last_status_code", "next_attempt_at", "delivered_at"]  # fmt: skip
+    list_filter = ["status", ("subscription__organization", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["subscription__url", "event__lot__code", "last_error"]
+    list_select_related = ["subscription__organization", "event__lot"]
+    date_hierarchy = "created_at"

@@ -29,3 +29,27 @@ def reassess_verdicts(everything: bool = False) -> int:
     from .services.verdicts import reassess_stale
 
     return reassess_stale(everything=everything)
+
+
+@shared_task(name="custody.tasks.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> bool:
+    from .models import DeliveryStatus, WebhookDelivery
+    from .services.webhooks import deliver
+
+    delivery = (
+        WebhookDelivery.objects.select_related("subscription", "event")
+        .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .first()
+    )
+    return deliver(delivery) if delivery else False
+
+
+@shared_task(name="custody.tasks.send_due_webhooks")
+def send_due_webhooks() -> int:
+    """Every minute: retries whose backoff ran out, and deliveries a down broker never got."""
+    from .services.webhooks import due_deliveries
+
+    ids = list(due_deliveries().values_list("pk", flat=True)[:500])
+    for delivery_id in ids:
+        deliver_webhook(delivery_id)
+    return len(ids)

@@ -1,8 +1,10 @@
 """A real Celery worker, on the real Redis broker, runs a ledger task against the test database."""
 
+import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -10,7 +12,12 @@ import pytest
 from django.db import connection
 
 from config.celery import app
+from custody import services
+from custody.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from custody.tasks import verify_ledger
+
+from .api.test_webhooks import verify
+from .api.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -50,12 +57,12 @@ def worker(redis_url):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    eager, default_queue = app.conf.task_always_eager, app.conf.task_default_queue
+    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
     try:
         yield queue
     finally:
-        app.conf.task_always_eager = eager
+        app.conf.task_always_eager, app.conf.task_default_queue = eager, default_queue
         process.terminate()
         output, _ = process.communicate(timeout=30)
         print(output.decode(errors="replace"))
@@ -64,3 +71,24 @@ def worker(redis_url):
 def test_a_worker_verifies_the_ledger_over_redis(pickup, worker):
     result = verify_ledger.apply_async(queue=worker).get(timeout=60)
     assert result == {"events": 1, "lots": 1, "broken": []}
+
+
+def test_a_worker_delivers_a_signed_webhook_after_commit(chain, pickup, worker):
+    with Receiver() as receiver:
+        subscription = WebhookSubscription.objects.create(
+            organization=chain.recycler, url=receiver.url, event_kinds=["dispatched"]
+        )
+        services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+        deadline = time.monotonic() + 60
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.2)
+        ((headers, body),) = receiver.requests
+    assert verify(subscription.secret, headers, body)
+    assert json.loads(body)["event"]["kind"] == "dispatched"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        delivery = WebhookDelivery.objects.get()
+        if delivery.status == DeliveryStatus.DELIVERED:
+            break
+        time.sleep(0.2)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)

@@ -28,6 +28,7 @@ from .policies import (
     VerdictOutcome,
     YieldWindow,
 )
+from .webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -39,6 +40,7 @@ __all__ = [
     "AssetCategory",
     "CertificationRequirement",
     "CustodyEvent",
+    "DeliveryStatus",
     "DriveContentWindow",
     "EventKind",
     "IdempotencyRecord",
@@ -53,5 +55,7 @@ __all__ = [
     "Transformation",
     "TransformationKind",
     "VerdictOutcome",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "YieldWindow",
 ]

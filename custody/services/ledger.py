@@ -14,6 +14,7 @@ from ..hashing import NotCanonical, hash_event, ledger_json
 from ..models import CLOSED_STATUSES, CustodyEvent, Lot, LotStatus
 from ..projection import PROJECTED_FIELDS, apply_event
 from .validation import clean_evidence
+from .webhooks import queue_deliveries
 
 
 def lock_lot(lot: Lot) -> Lot:
@@ -124,4 +125,5 @@ def append_event(
     apply_event(lot, event)
     projected = [field.removesuffix("_id") for field in PROJECTED_FIELDS]
     lot.save(update_fields=[*projected, "updated_at"])
+    queue_deliveries(event)
     return event

@@ -1,0 +1,106 @@
+"""The webhook outbox (DESIGN invariant 7): deliveries are written in the event's transaction
+and sent after commit; a broker that is down delays them and loses none."""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import CustodyEvent, DeliveryStatus, WebhookDelivery, WebhookSubscription
+from ..selectors.visibility import visible_lots
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+TIMEOUT_SECONDS = 10
+
+
+def queue_deliveries(event: CustodyEvent) -> None:
+    """Write one delivery per subscription that wants this kind of event and may see its lot;
+    hand them to Celery once the transaction commits."""
+    subscriptions = [
+        subscription
+        for subscription in WebhookSubscription.objects.select_related("organization").filter(
+            is_active=True
+        )
+        if subscription.wants(event.kind)
+        and visible_lots(subscription.organization).filter(pk=event.lot_id).exists()
+    ]
+    if not subscriptions:
+        return
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(subscription=subscription, event=event) for subscription in subscriptions
+    )
+    transaction.on_commit(lambda: _enqueue([delivery.pk for delivery in deliveries]))
+
+
+def _enqueue(delivery_ids: list[int]) -> None:
+    from ..tasks import deliver_webhook
+
+    for delivery_id in delivery_ids:
+        try:
+            deliver_webhook.delay(delivery_id)
+        except Exception:  # the broker is down: the sweeper sends it later
+            logger.warning("Broker unavailable; webhook delivery %s waits", delivery_id)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``Webhook-Signature: t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def deliver(delivery: WebhookDelivery) -> bool:
+    """POST the event, signed; record the outcome and when to try again."""
+    from ..api.serializers import EventSerializer
+
+    body = json.dumps({"event": EventSerializer(delivery.event).data}, sort_keys=True).encode()
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        delivery.subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Webhook-Signature": signature(delivery.subscription.secret, timestamp, body),
+            "Webhook-Id": str(delivery.pk),
+            "User-Agent": "ree-custody-webhooks/1",
+        },
+    )
+    delivery.attempts += 1
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            delivery.last_status_code = response.status
+        delivery.status, delivery.delivered_at, delivery.last_error = (
+            DeliveryStatus.DELIVERED, timezone.now(), "",
+        )  # fmt: skip
+    except urllib.error.HTTPError as error:
+        delivery.last_status_code, delivery.last_error = error.code, str(error)
+    except (urllib.error.URLError, OSError) as error:
+        delivery.last_error = str(error)
+    if delivery.status != DeliveryStatus.DELIVERED:
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+        else:  # 30 s, 1 min, 2 min ... about two hours in all
+            delivery.next_attempt_at = timezone.now() + timedelta(
+                seconds=30 * 2 ** (delivery.attempts - 1)
+            )
+    delivery.save()
+    return delivery.status == DeliveryStatus.DELIVERED
+
+
+def due_deliveries():
+    """Pending deliveries whose backoff ran out, or that no worker took within a minute."""
+    now = timezone.now()
+    never_sent = Q(next_attempt_at__isnull=True, created_at__lte=now - timedelta(minutes=1))
+    return WebhookDelivery.objects.filter(
+        Q(next_attempt_at__lte=now) | never_sent, status=DeliveryStatus.PENDING
+    )

@@ -1,0 +1,116 @@
+"""Webhooks: the outbox is written with the event, deliveries are signed, retried with backoff
+and logged; only subscribers who may see the lot are told."""
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from custody import services
+from custody.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from custody.services.webhooks import signature
+from custody.tasks import send_due_webhooks
+
+from .test_write_api import keyed, post
+from .webhook_receiver import Receiver
+
+
+def verify(secret: str, headers: dict, body: bytes) -> bool:
+    parts = dict(item.split("=", 1) for item in headers["Webhook-Signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
+    return hmac.compare_digest(parts["v1"], expected.hexdigest())
+
+
+def test_a_partner_subscribes_over_the_api_and_receives_signed_events(
+    chain, pickup, django_capture_on_commit_callbacks
+):
+    with Receiver() as receiver:
+        subscription = {"url": receiver.url, "event_kinds": ["dispatched", "received"]}
+        created = post(keyed(chain.recycler), "/api/v1/webhooks/", subscription)
+        assert created.status_code == 201, created.json()
+        secret = created.json()["secret"]
+        with django_capture_on_commit_callbacks(execute=True):
+            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
+        assert receiver.requests == []  # the recycler may not see the lot yet
+        with django_capture_on_commit_callbacks(execute=True):
+            services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+        ((headers, body),) = receiver.requests
+    assert verify(secret, headers, body)
+    event = json.loads(body)["event"]
+    assert (event["lot"], event["kind"]) == (pickup.code, "dispatched")
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.DELIVERED, 1, 200,
+    )  # fmt: skip
+
+
+def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(
+    chain, pickup, django_capture_on_commit_callbacks
+):
+    with Receiver(status=503) as receiver:
+        WebhookSubscription.objects.create(organization=chain.source, url=receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
+        delivery = WebhookDelivery.objects.get()
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            DeliveryStatus.PENDING, 1, 503,
+        )  # fmt: skip
+        assert (
+            timedelta(seconds=25)
+            < delivery.next_attempt_at - timezone.now()
+            < timedelta(seconds=35)
+        )
+        for _ in range(10):
+            WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+            send_due_webhooks()
+        delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 8)
+    assert len(receiver.requests) == 8
+
+
+def test_a_delivery_written_while_the_broker_was_down_is_sent_later(
+    chain, pickup, monkeypatch, django_capture_on_commit_callbacks
+):
+    from custody.tasks import deliver_webhook
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(deliver_webhook, "delay", broker_down)
+    with Receiver() as receiver:
+        WebhookSubscription.objects.create(organization=chain.source, url=receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
+        assert receiver.requests == []
+        WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+        assert send_due_webhooks() == 1
+        assert len(receiver.requests) == 1
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_the_signature_is_hmac_sha256_over_timestamp_and_body():
+    assert signature("s3cret", 1700000000, b"{}") == (
+        "t=1700000000,v1=" + hmac.new(b"s3cret", b"1700000000.{}", hashlib.sha256).hexdigest()
+    )
+
+
+def test_the_delivery_log_in_the_admin_is_read_only(admin_client, chain, pickup):
+    subscription = WebhookSubscription.objects.create(
+        organization=chain.source, url="http://127.0.0.1:9/nowhere"
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, event=pickup.events.get(), attempts=3,
+        last_error="Connection refused",
+    )  # fmt: skip
+    page = admin_client.get("/admin/custody/webhookdelivery/")
+    assert page.status_code == 200
+    assert "Connection refused" not in page.content.decode()  # detail only
+    detail = admin_client.get(f"/admin/custody/webhookdelivery/{delivery.pk}/change/")
+    assert "Connection refused" in detail.content.decode()
+    assert (
+        admin_client.post(f"/admin/custody/webhookdelivery/{delivery.pk}/delete/").status_code
+        == 403
+    )
