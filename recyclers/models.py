@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey
 
@@ -53,10 +54,13 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @cached_property
+    def role_codes(self) -> frozenset[str]:
+        """Read once per instance: a request asks several times (writer? operator? auditor?)."""
+        return frozenset(role.code for role in self.roles.all())
+
     def has_role(self, role: str) -> bool:
-        if hasattr(self, "_prefetched_objects_cache") and "roles" in self._prefetched_objects_cache:
-            return any(r.code == role for r in self.roles.all())
-        return self.roles.filter(code=role).exists()
+        return role in self.role_codes
 
     @property
     def sees_everything(self) -> bool:

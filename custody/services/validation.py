@@ -117,8 +117,7 @@ def require_writer(actor: Actor) -> None:
     organization = actor.organization
     if not organization.is_active:
         raise DomainError("organization_inactive", f"{organization} is not active.")
-    roles = {role.code for role in organization.roles.all()}
-    if roles <= {Role.AUDITOR}:
+    if organization.role_codes <= {Role.AUDITOR}:
         raise DomainError(
             "read_only_organization", f"{organization} may read the ledger but not write to it."
         )
