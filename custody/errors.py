@@ -23,6 +23,7 @@ HTTP_STATUS: dict[str, int] = {
     "lot_quarantined": CONFLICT,
     "lot_not_quarantined": CONFLICT,
     "lot_closed": CONFLICT,
+    "lot_left_source": CONFLICT,
     "time_before_previous_event": CONFLICT,
 }
 

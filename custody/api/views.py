@@ -16,6 +16,7 @@ from ..selectors.genealogy import DOWN, UP, contributions, trace, transformation
 from ..selectors.verdicts import assess
 from ..selectors.visibility import visible_events, visible_lots
 from .auth import request_actor
+from .csv_manifest import COLUMNS, CSVParser, manifest_lines
 from .filters import LotFilter
 from .idempotency import idempotent
 from .inputs import (
@@ -121,6 +122,28 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     deliver_lot = lot_action("deliver", DeliverInput, services.deliver)
     dispose_lot = lot_action("dispose", DisposeInput, services.dispose)
     correct_lot = lot_action("correct", CorrectInput, _correct)
+
+    @extend_schema(
+        request={"text/csv": OpenApiTypes.STR},
+        responses={201: ActionResult},
+        description="Add manifest lines from a CSV file (header: "
+        + ", ".join(COLUMNS)
+        + ") while the lot is still at its data center.",
+    )
+    @action(detail=True, methods=["post"], url_path="manifest", parser_classes=[CSVParser],
+            filterset_class=None, pagination_class=None)  # fmt: skip
+    @idempotent
+    def manifest(self, request, code=None):
+        lot = self.get_object()
+        if not isinstance(request.data, str):
+            raise ValidationError({"csv": ["Send the manifest as text/csv."]})
+        event = services.amend_manifest(
+            actor=request_actor(request), lot=lot, assets=manifest_lines(request.data),
+            idempotency_key=idempotency_key(request),
+        )  # fmt: skip
+        lot.refresh_from_db()
+        body = {"event": EventSerializer(event).data, "lot": LotSerializer(lot).data}
+        return Response(body, status=201)
 
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=EventPagination)

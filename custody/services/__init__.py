@@ -7,7 +7,7 @@ appends a hash-chained event and projects it onto the lot. An illegal move raise
 
 from .lifecycle import correct, dispose, quarantine, release, weigh
 from .movements import deliver, dispatch, receive
-from .pickups import AssetLine, register_intake, register_pickup
+from .pickups import AssetLine, amend_manifest, register_intake, register_pickup
 from .transformations import Consume, Produce, Residue, merge, process, split
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Consume",
     "Produce",
     "Residue",
+    "amend_manifest",
     "correct",
     "deliver",
     "dispatch",

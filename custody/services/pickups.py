@@ -21,13 +21,14 @@ from ..models import (
     SOURCE_MATERIALS,
     Asset,
     AssetCategory,
+    CustodyEvent,
     EventKind,
     Lot,
     LotStatus,
     Material,
     SanitizationMethod,
 )
-from .ledger import append_event, find_replay
+from .ledger import append_event, find_replay, lock_lot, replay_for_lot
 from .transactions import ledger_write
 from .validation import (
     clean_item_count,
@@ -273,3 +274,62 @@ def register_intake(
         idempotency_key=idempotency_key,
     )
     return lot
+
+
+@ledger_write
+def amend_manifest(
+    *,
+    actor: Actor,
+    lot: Lot,
+    assets: Sequence[AssetLine],
+    occurred_at: datetime | None = None,
+    evidence: Sequence[str] = (),
+    idempotency_key: str | None = None,
+) -> CustodyEvent:
+    """Add lines to a pickup's manifest while the lot is still at its data center (a manifest of
+    thousands of drives often comes as a file after the pickup was registered). A ``corrected``
+    event on the registered event records the whole manifest's new summary and digest."""
+    lot = lock_lot(lot)
+    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.CORRECTED, lot=lot):
+        return replayed
+    require_writer(actor)
+    if lot.source_facility_id is None:
+        raise DomainError("not_a_pickup", f"{lot.code} was not registered at a pickup.")
+    if lot.status != LotStatus.REGISTERED or lot.custodian_id != lot.source_facility_id:
+        raise DomainError(
+            "lot_left_source", f"{lot.code} has left its data center; its manifest is closed."
+        )
+    _check_pickup_site(actor, lot.source_facility)
+    occurred_at = clean_occurred_at(occurred_at, lot=lot)
+    _check_manifest(assets, occurred_at)
+    existing = list(lot.assets.order_by("line_no"))
+    taken = {asset.serial for asset in existing if asset.serial}
+    for number, line in enumerate(assets):
+        if line.serial and line.serial in taken:
+            raise DomainError(
+                "duplicate_serial", f"Serial {line.serial} is already in the manifest.",
+                field=f"assets[{number}].serial",
+            )  # fmt: skip
+    Asset.objects.bulk_create(
+        Asset(lot=lot, line_no=len(existing) + number, **asdict(line))
+        for number, line in enumerate(assets, 1)
+    )
+    every_line = [AssetLine(**{f: getattr(a, f) for f in AssetLine.__dataclass_fields__})
+                  for a in existing] + list(assets)  # fmt: skip
+    return append_event(
+        lot=lot,
+        kind=EventKind.CORRECTED,
+        actor=actor,
+        occurred_at=occurred_at,
+        facility=lot.custodian,
+        details={
+            "reason": f"Manifest amended: {len(assets)} lines added",
+            "corrected_kind": EventKind.REGISTERED,
+            "corrected_seq": 1,
+            "corrections": {"manifest": manifest_summary(every_line)},
+            "updates_lot_mass": False,
+        },
+        evidence=evidence,
+        corrects=lot.events.get(seq=1),
+        idempotency_key=idempotency_key,
+    )
