@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from .. import services
@@ -14,7 +14,7 @@ from ..errors import DomainError
 from ..models import CustodyEvent, EventKind, Lot, WebhookSubscription
 from ..selectors.genealogy import DOWN, UP, contributions, trace, transformation_outputs
 from ..selectors.verdicts import assess
-from ..selectors.visibility import visible_events, visible_lots
+from ..selectors.visibility import may_see, visible_events, visible_lots
 from .auth import request_actor
 from .csv_manifest import COLUMNS, CSVParser, manifest_lines
 from .filters import LotFilter
@@ -60,6 +60,27 @@ def _correct(*, lot, corrects, **arguments):
     return services.correct(lot=lot, corrects=event, **arguments)
 
 
+LOT_RELATIONS = (
+    "custodian__organization",
+    "destination__organization",
+    "source_facility__organization",
+    "verdict",
+)
+
+
+EVENT_RELATIONS = (
+    "lot", "actor_organization", "facility__organization", "counterparty_facility__organization",
+    "corrects",
+)  # fmt: skip
+
+
+def action_result(event) -> dict:
+    """The event written and the lot as it now stands, each read in one query."""
+    event = CustodyEvent.objects.select_related(*EVENT_RELATIONS).get(pk=event.pk)
+    lot = Lot.objects.select_related(*LOT_RELATIONS).get(pk=event.lot_id)
+    return {"event": EventSerializer(event).data, "lot": LotSerializer(lot).data}
+
+
 def lot_action(name: str, input_class, service):
     """``POST /lots/{code}/<name>/``: parse, call the service, answer with the event and the
     lot as it now stands."""
@@ -70,9 +91,7 @@ def lot_action(name: str, input_class, service):
             actor=request_actor(request), lot=lot, idempotency_key=idempotency_key(request),
             **parsed(input_class, request),
         )  # fmt: skip
-        lot.refresh_from_db()
-        body = {"event": EventSerializer(event).data, "lot": LotSerializer(lot).data}
-        return Response(body, status=201)
+        return Response(action_result(event), status=201)
 
     # The router maps the HTTP method to this name: set it before ``action`` reads it.
     act.__name__ = act.__qualname__ = f"{name}_lot"
@@ -97,12 +116,15 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Lot.objects.none()
         organization = request_actor(self.request).organization
-        return visible_lots(organization).select_related(
-            "custodian__organization",
-            "destination__organization",
-            "source_facility__organization",
-            "verdict",
-        )
+        return visible_lots(organization).select_related(*LOT_RELATIONS)
+
+    def get_object(self):
+        """One lot: found by code, then checked against the caller's knowledge (a 404 either
+        way, so that a lot the caller may not see does not exist for it)."""
+        lot = Lot.objects.select_related(*LOT_RELATIONS).filter(code=self.kwargs["code"]).first()
+        if lot is None or not may_see(request_actor(self.request).organization, lot):
+            raise NotFound()
+        return lot
 
     @extend_schema(request=RegisterPickupInput, responses={201: LotSerializer})
     @idempotent
@@ -141,18 +163,13 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             actor=request_actor(request), lot=lot, assets=manifest_lines(request.data),
             idempotency_key=idempotency_key(request),
         )  # fmt: skip
-        lot.refresh_from_db()
-        body = {"event": EventSerializer(event).data, "lot": LotSerializer(lot).data}
-        return Response(body, status=201)
+        return Response(action_result(event), status=201)
 
     @extend_schema(responses=EventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=EventPagination)
     def events(self, request, code=None):
         lot = self.get_object()
-        events = lot.events.select_related(
-            "lot", "actor_organization", "facility__organization",
-            "counterparty_facility__organization", "corrects",
-        ).order_by("seq")  # fmt: skip
+        events = lot.events.select_related(*EVENT_RELATIONS).order_by("seq")
         page = self.paginate_queryset(events)
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
@@ -198,10 +215,7 @@ class EventFeed(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
-        return visible_events(organization).select_related(
-            "lot", "actor_organization", "facility__organization",
-            "counterparty_facility__organization", "corrects",
-        )  # fmt: skip
+        return visible_events(organization).select_related(*EVENT_RELATIONS)
 
 
 class TransformationSerializer(serializers.Serializer):

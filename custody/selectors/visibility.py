@@ -29,3 +29,22 @@ def visible_events(organization: Organization) -> QuerySet[CustodyEvent]:
     if organization.sees_everything:
         return events
     return events.filter(lot__in=visible_lots(organization).values("pk"))
+
+
+def may_see(organization: Organization, lot: Lot) -> bool:
+    """The same rule for one lot, reading only that lot's events (``visible_lots`` would hash
+    every lot the organization ever held: fine for a list, wasteful for one lot)."""
+    if organization.sees_everything:
+        return True
+    if lot.status == LotStatus.IN_TRANSIT and lot.destination_id is not None:
+        destination = lot.destination
+        if destination.organization_id == organization.pk:
+            return True
+    return (
+        CustodyEvent.objects.filter(lot_id=lot.pk)
+        .filter(
+            Q(facility__organization=organization)
+            | Q(kind=EventKind.DELIVERED, counterparty_facility__organization=organization)
+        )
+        .exists()
+    )

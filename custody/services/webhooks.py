@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import CustodyEvent, DeliveryStatus, WebhookDelivery, WebhookSubscription
-from ..selectors.visibility import visible_lots
+from ..selectors.visibility import may_see
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,7 @@ def queue_deliveries(event: CustodyEvent) -> None:
         for subscription in WebhookSubscription.objects.select_related("organization").filter(
             is_active=True
         )
-        if subscription.wants(event.kind)
-        and visible_lots(subscription.organization).filter(pk=event.lot_id).exists()
+        if subscription.wants(event.kind) and may_see(subscription.organization, event.lot)
     ]
     if not subscriptions:
         return
