@@ -1,5 +1,5 @@
-"""Partner API v1, reads: thin views over the selectors; every lot outside the caller's
-knowledge is a 404, as if it did not exist."""
+"""Partner API v1: thin views that parse, call ``custody.services`` or the selectors, and
+serialize. Every lot outside the caller's knowledge is a 404, as if it did not exist."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
