@@ -22,3 +22,4 @@ STORAGES = {
 }
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["*"]
+FEED_SETTLE_SECONDS = 0  # tests read the feed right after writing; one test sets it back

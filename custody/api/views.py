@@ -1,6 +1,10 @@
 """Partner API v1: thin views that parse, call ``custody.services`` or the selectors, and
 serialize. Every lot outside the caller's knowledge is a 404, as if it did not exist."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, serializers, viewsets
@@ -204,7 +208,11 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class EventFeed(generics.ListAPIView):
-    """Every event the caller may see, oldest first, resumable from the cursor it was given."""
+    """Every event the caller may see, oldest first, resumable from the cursor it was given.
+
+    Events recorded in the last ``FEED_SETTLE_SECONDS`` are held back: ids are taken when a
+    transaction inserts, not when it commits, so a younger event could otherwise be read before
+    an older one commits, and a cursor that moved past its id would never see it."""
 
     serializer_class = EventSerializer
 
@@ -215,7 +223,12 @@ class EventFeed(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
-        return visible_events(organization).select_related(*EVENT_RELATIONS)
+        settled = timezone.now() - timedelta(seconds=settings.FEED_SETTLE_SECONDS)
+        return (
+            visible_events(organization)
+            .filter(recorded_at__lte=settled)
+            .select_related(*EVENT_RELATIONS)
+        )
 
 
 class TransformationSerializer(serializers.Serializer):

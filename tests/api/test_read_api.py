@@ -201,3 +201,12 @@ def test_an_operator_issues_a_key_in_the_admin_and_sees_it_once(admin_client, ch
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert client.get("/api/v1/lots/").status_code == 200
+
+
+def test_the_feed_holds_back_events_younger_than_the_settle_time(
+    chain, pickup, client_for, settings
+):
+    client = client_for(chain.source)
+    assert [e["seq"] for e in client.get("/api/v1/events/").json()["results"]] == [1]
+    settings.FEED_SETTLE_SECONDS = 60
+    assert client.get("/api/v1/events/").json()["results"] == []
