@@ -1,7 +1,7 @@
 """The domestic-origin verdict: an origin policy applied to a lot, every upstream lot and every
 event, with the findings that explain the answer.
 
-``assess`` reads the whole upstream in a bounded number of queries (about a dozen, whatever the
+``assess`` reads the whole upstream in a bounded number of queries (under twenty, whatever the
 size of the genealogy) and applies the rules in Python.
 """
 
@@ -98,7 +98,6 @@ class Verdict:
     facilities: list[str]
     mass_balance: list[MassBalanceStep]
     assessed_at: datetime
-    queries: int = 0
 
     @property
     def outcome_label(self) -> str:

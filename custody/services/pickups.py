@@ -135,7 +135,12 @@ def manifest_digest(assets: Sequence[AssetLine]) -> str:
 def _check_pickup_site(actor: Actor, facility: Facility) -> None:
     require_active_facility(facility, field="facility")
     require_role(facility.organization, Role.SOURCE, code="not_source_facility", field="facility")
-    if facility.organization_id != actor.organization.pk and not is_operator(actor):
+    if not is_operator(actor):
+        _require_own_facility(actor, facility)
+
+
+def _require_own_facility(actor: Actor, facility: Facility) -> None:
+    if facility.organization_id != actor.organization.pk:
         raise DomainError(
             "not_facility_owner",
             f"{facility} belongs to {facility.organization}, not to {actor.organization}.",
@@ -233,12 +238,7 @@ def register_intake(
         return replayed.lot
     require_writer(actor)
     require_active_facility(facility, field="facility")
-    if facility.organization_id != actor.organization.pk:
-        raise DomainError(
-            "not_facility_owner",
-            f"{facility} belongs to {facility.organization}, not to {actor.organization}.",
-            field="facility",
-        )
+    _require_own_facility(actor, facility)
     if material not in Material.values:
         raise DomainError("invalid_material", f"Unknown material {material!r}.", field="material")
     supplier = require_text(supplier, field="supplier", code="supplier_required")

@@ -1,6 +1,6 @@
 """A clean chain from pickup to oxide, built through the services, with a knob for each rule."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -33,7 +33,6 @@ class Knobs:
     via_country: str | None = None  # route the magnets through a facility in this country
     extra_input: str | None = None  # "intake": merge in material of unknown origin
     stop_before_receipt_days_ago: float | None = None  # leave the first leg open
-    notes: list = field(default_factory=list)
 
 
 class VerdictChain:
