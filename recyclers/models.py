@@ -24,6 +24,10 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "Auditor"
 
 
+# Operators and auditors see every lot (DESIGN invariant 8).
+SEES_EVERYTHING = frozenset({Role.OPERATOR, Role.AUDITOR})
+
+
 class OrganizationRole(models.Model):
     """One role an organization plays; rows are fixed and installed by a migration."""
 
@@ -65,7 +69,7 @@ class Organization(models.Model):
     @property
     def sees_everything(self) -> bool:
         """Operators and auditors see every lot (DESIGN invariant 8)."""
-        return self.has_role(Role.OPERATOR) or self.has_role(Role.AUDITOR)
+        return not self.role_codes.isdisjoint(SEES_EVERYTHING)
 
 
 class FacilityKind(models.TextChoices):

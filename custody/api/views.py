@@ -35,7 +35,7 @@ from .inputs import (
     WeighInput,
 )
 from .pagination import CursorPagination
-from .serializers import EventSerializer, LotSerializer
+from .serializers import EventSerializer, LotSerializer, attach_facilities
 
 
 def parsed(input_class, request) -> dict:
@@ -79,10 +79,9 @@ EVENT_RELATIONS = (
 
 
 def action_result(event) -> dict:
-    """The event written and the lot as it now stands, each read in one query."""
-    event = CustodyEvent.objects.select_related(*EVENT_RELATIONS).get(pk=event.pk)
-    lot = Lot.objects.select_related(*LOT_RELATIONS).get(pk=event.lot_id)
-    return {"event": EventSerializer(event).data, "lot": LotSerializer(lot).data}
+    """The event written and the lot as it now stands (the service left both in memory)."""
+    attach_facilities(event.lot, event)
+    return {"event": EventSerializer(event).data, "lot": LotSerializer(event.lot).data}
 
 
 def lot_action(name: str, input_class, service):
@@ -125,10 +124,15 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         """One lot: found by code, then checked against the caller's knowledge (a 404 either
         way, so that a lot the caller may not see does not exist for it)."""
-        lot = Lot.objects.select_related(*LOT_RELATIONS).filter(code=self.kwargs["code"]).first()
+        lot = Lot.objects.filter(code=self.kwargs["code"]).first()
         if lot is None or not may_see(request_actor(self.request).organization, lot):
             raise NotFound()
         return lot
+
+    def retrieve(self, request, code=None):
+        lot = self.get_object()
+        attach_facilities(lot)
+        return Response(LotSerializer(lot).data)
 
     @extend_schema(request=RegisterPickupInput, responses={201: LotSerializer})
     @idempotent
@@ -138,6 +142,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             actor=request_actor(request), idempotency_key=idempotency_key(request),
             **parsed(RegisterPickupInput, request),
         )  # fmt: skip
+        attach_facilities(lot)
         return Response(LotSerializer(lot).data, status=201)
 
     dispatch_lot = lot_action("dispatch", DispatchInput, services.dispatch)

@@ -2,7 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from recyclers.models import Organization
+from recyclers.models import SEES_EVERYTHING, Facility, Organization
 
 from ..models import CustodyEvent, EventKind, Lot, LotStatus
 
@@ -48,3 +48,22 @@ def may_see(organization: Organization, lot: Lot) -> bool:
         )
         .exists()
     )
+
+
+def sees_lot(lot: Lot, organization_field: str) -> Q:
+    """The same rule seen from the lot: a filter on rows whose ``organization_field`` names an
+    organization, keeping those that may see ``lot`` (one query for any number of them)."""
+    organization = OuterRef(organization_field)
+    everything = Organization.roles.through.objects.filter(
+        organization=organization, organizationrole__in=SEES_EVERYTHING
+    )
+    events = CustodyEvent.objects.filter(lot_id=lot.pk)
+    held = events.filter(facility__organization=organization)
+    delivered = events.filter(
+        kind=EventKind.DELIVERED, counterparty_facility__organization=organization
+    )
+    rule = Q(Exists(everything)) | Q(Exists(held)) | Q(Exists(delivered))
+    if lot.status == LotStatus.IN_TRANSIT and lot.destination_id is not None:
+        inbound = Facility.objects.filter(pk=lot.destination_id, organization=organization)
+        rule |= Q(Exists(inbound))
+    return rule

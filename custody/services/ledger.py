@@ -22,18 +22,17 @@ def lock_lot(lot: Lot) -> Lot:
 
     Writers to one lot queue here; writers to other lots never wait (DESIGN invariant 4).
     """
-    return Lot.objects.select_for_update().get(pk=lot.pk)
+    locked = Lot.objects.select_for_update(of=("self",)).select_related("custodian", "destination")
+    return locked.get(pk=lot.pk)
 
 
 def find_replay(actor: Actor, idempotency_key: str | None, *, kind: str) -> CustodyEvent | None:
     """The event an earlier call with this idempotency key wrote, if any."""
     if not idempotency_key:
         return None
-    event = (
-        CustodyEvent.objects.select_related("lot")
-        .filter(actor_organization=actor.organization, idempotency_key=idempotency_key)
-        .first()
-    )
+    event = CustodyEvent.objects.filter(
+        actor_organization=actor.organization, idempotency_key=idempotency_key
+    ).first()
     if event is not None and event.kind != kind:
         raise DomainError(
             "idempotency_key_reused",

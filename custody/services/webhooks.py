@@ -14,8 +14,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from recyclers.models import Organization
+
 from ..models import CustodyEvent, DeliveryStatus, WebhookDelivery, WebhookSubscription
-from ..selectors.visibility import may_see
+from ..selectors.visibility import sees_lot
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +30,35 @@ def queue_deliveries(event: CustodyEvent) -> None:
     hand them to Celery once the transaction commits."""
     subscriptions = [
         subscription
-        for subscription in WebhookSubscription.objects.select_related("organization").filter(
-            is_active=True
-        )
-        if subscription.wants(event.kind) and may_see(subscription.organization, event.lot)
+        for subscription in WebhookSubscription.objects.filter(is_active=True)
+        if subscription.wants(event.kind)
     ]
     if not subscriptions:
         return
+    audience = _may_see_lot(event, {subscription.organization_id for subscription in subscriptions})
     deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(subscription=subscription, event=event) for subscription in subscriptions
+        WebhookDelivery(subscription=subscription, event=event)
+        for subscription in subscriptions
+        if subscription.organization_id in audience
     )
-    transaction.on_commit(lambda: _enqueue([delivery.pk for delivery in deliveries]))
+    if deliveries:
+        transaction.on_commit(lambda: _enqueue([delivery.pk for delivery in deliveries]))
+
+
+def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
+    """Which of these organizations may see the event's lot. The organizations of the
+    facilities the event names may (they hold it, held it, or it is on its way to or delivered
+    to them); the rest are asked of the database, in one query."""
+    named = {
+        facility.organization_id
+        for facility in (event.facility, event.counterparty_facility)
+        if facility is not None
+    }
+    others = organization_ids - named
+    if others:
+        seeing = Organization.objects.filter(pk__in=others).filter(sees_lot(event.lot, "pk"))
+        named |= set(seeing.values_list("pk", flat=True))
+    return named & organization_ids
 
 
 def _enqueue(delivery_ids: list[int]) -> None:

@@ -47,6 +47,34 @@ def test_a_partner_subscribes_over_the_api_and_receives_signed_events(
     )  # fmt: skip
 
 
+def test_each_event_goes_to_exactly_the_subscribers_who_may_see_its_lot(chain, pickup):
+    everyone = [chain.source, chain.recycler, chain.buyer, chain.trader, chain.carrier,
+                chain.operator, chain.auditor]  # fmt: skip
+    for organization in everyone:
+        WebhookSubscription.objects.create(organization=organization, url="http://127.0.0.1:9/")
+    source, recycler = chain.actor(chain.source), chain.actor(chain.recycler)
+    steps = [
+        lambda: services.weigh(actor=source, lot=pickup, mass_kg=Decimal("2")),
+        lambda: services.dispatch(actor=source, lot=pickup, destination=chain.plant),
+        lambda: services.receive(
+            actor=recycler, lot=pickup, measured_mass_kg=Decimal("2"), seals_intact=True
+        ),
+        lambda: services.weigh(actor=recycler, lot=pickup, mass_kg=Decimal("1.9")),
+    ]
+    told = []
+    for step in steps:
+        event = step()
+        slugs = event.deliveries.values_list("subscription__organization__slug", flat=True)
+        told.append((event.kind, sorted(slugs)))
+    watchers = ["auditor", "hyperscaler", "operator"]
+    assert told == [
+        ("weighed", watchers),
+        ("dispatched", [*watchers, "recycler"]),  # on its way to the recycler
+        ("received", [*watchers, "recycler"]),
+        ("weighed", [*watchers, "recycler"]),  # the source held it once
+    ]
+
+
 def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(
     chain, pickup, django_capture_on_commit_callbacks
 ):
