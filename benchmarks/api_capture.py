@@ -4,8 +4,11 @@
 Serves the app with gunicorn (4 workers) on a scratch PostgreSQL database ``bench_api`` with
 Redis as broker (the webhook outbox is active: one subscription sees every lot), then 4 client
 processes post ``weigh`` events (API key, a fresh Idempotency-Key each) for 30 s: first to
-distinct lots, then all to one hot lot. Baseline, same run: a bare psycopg INSERT of the same
-event-shaped rows, one commit per row, from 4 connections (PERFORMANCE.md: ~8,000 rows/s).
+distinct lots, then all to one hot lot. Baselines, same run: a bare psycopg INSERT of the same
+event-shaped rows, one commit per row, from 4 connections (PERFORMANCE.md: ~8,000 rows/s); and
+the stack's own floor, the same 4 clients asking the same gunicorn for ``GET /healthz`` (one
+``SELECT 1``). Each phase also prints the CPU time per request of the gunicorn workers,
+PostgreSQL, Redis and the clients: on two cores, CPU is what runs out.
 
 Usage: .venv/bin/python benchmarks/api_capture.py [--seconds 30]
 Targets: distinct lots >= 10 % of the bare rate, p99 < 100 ms.
@@ -20,11 +23,13 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 from _setup import REPO, scratch_database
 
 PORT = 8765
 CLIENTS = 4
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def prepare(lots_per_client: int):
@@ -51,54 +56,93 @@ def prepare(lots_per_client: int):
     return key, codes[:-1], codes[-1]
 
 
-def client(key, codes, seconds, results):
+def weigh_request(key, codes, n):
+    body = json.dumps({"mass_kg": f"{10 + (n % 1000) / 1000:.3f}"})
+    headers = {"Authorization": f"Api-Key {key}", "Idempotency-Key": str(uuid.uuid4()),
+               "Content-Type": "application/json", "Host": "127.0.0.1"}  # fmt: skip
+    return "POST", f"/api/v1/lots/{codes[n % len(codes)]}/weigh/", body, headers, 201
+
+
+def healthz_request(key, codes, n):
+    return "GET", "/healthz", None, {"Host": "127.0.0.1"}, 200
+
+
+def client(make_request, key, codes, seconds, results):
+    """One partner: a request at a time, a new connection each (as gunicorn's sync workers
+    close them), for ``seconds``."""
     latencies, errors = [], 0
+    started_cpu = time.process_time()
     deadline = time.monotonic() + seconds
     n = 0
     while time.monotonic() < deadline:
-        code = codes[n % len(codes)]
+        method, path, body, headers, expected = make_request(key, codes, n)
         n += 1
-        body = json.dumps({"mass_kg": f"{10 + (n % 1000) / 1000:.3f}"})
         started = time.perf_counter()
         connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-        connection.request("POST", f"/api/v1/lots/{code}/weigh/", body, {
-            "Authorization": f"Api-Key {key}", "Idempotency-Key": str(uuid.uuid4()),
-            "Content-Type": "application/json", "Host": "127.0.0.1",
-        })  # fmt: skip
-        status = connection.getresponse().status
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        response.read()
         connection.close()
-        if status == 201:
+        if response.status == expected:
             latencies.append(time.perf_counter() - started)
         else:
             errors += 1
-    results.put((latencies, errors))
+    results.put((latencies, errors, time.process_time() - started_cpu))
 
 
-def run_clients(key, code_sets, seconds):
+def cpu_seconds(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def pids_named(*names) -> dict[str, list[int]]:
+    found = {name: [] for name in names}
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        name = stat.read_text().strip()
+        if name in found:
+            found[name].append(int(stat.parent.name))
+    return found
+
+
+def run_clients(make_request, key, code_sets, seconds, server):
+    """Returns (requests/s, sorted latencies, errors, CPU ms per request by part)."""
+    workers = [int(pid) for pid in subprocess.check_output(
+        ["pgrep", "-P", str(server.pid)], text=True).split()]  # fmt: skip
+    others = pids_named("postgres", "redis-server")
+    parts = {"gunicorn": workers, "PostgreSQL": others["postgres"],
+             "Redis": others["redis-server"]}  # fmt: skip
+    before = {part: cpu_seconds(pids) for part, pids in parts.items()}
     results = multiprocessing.Queue()
-    processes = [multiprocessing.Process(target=client, args=(key, codes, seconds, results))
-                 for codes in code_sets]  # fmt: skip
+    processes = [
+        multiprocessing.Process(target=client, args=(make_request, key, codes, seconds, results))
+        for codes in code_sets
+    ]
     for process in processes:
         process.start()
     outcomes = [results.get() for _ in processes]
     for process in processes:
         process.join()
-    latencies = sorted(value for batch, _ in outcomes for value in batch)
-    errors = sum(errors for _, errors in outcomes)
-    return len(latencies) / seconds, latencies, errors
+    latencies = sorted(value for batch, _, _ in outcomes for value in batch)
+    errors = sum(errors for _, errors, _ in outcomes)
+    cpu = {part: cpu_seconds(pids) - before[part] for part, pids in parts.items()}
+    cpu["clients"] = sum(used for _, _, used in outcomes)
+    per_request = {part: 1000 * used / max(1, len(latencies)) for part, used in cpu.items()}
+    return len(latencies) / seconds, latencies, errors, per_request
 
 
 def bare_inserts(url, seconds) -> float:
     """4 connections INSERT event-shaped rows, one commit per row."""
+    import psycopg
 
     def worker(results):
-        import psycopg
-
         count, deadline = 0, time.monotonic() + seconds
         with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute("CREATE TABLE IF NOT EXISTS bare_events (id uuid, lot_id bigint,"
-                               " kind text, occurred_at timestamptz, details jsonb,"
-                               " prev_hash text, hash text)")  # fmt: skip
             details = json.dumps({"previous_mass_kg": "10.000", "scale_ref": "S7",
                                   "note": "x" * 200})  # fmt: skip
             while time.monotonic() < deadline:
@@ -109,6 +153,10 @@ def bare_inserts(url, seconds) -> float:
                 count += 1
         results.put(count)
 
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS bare_events (id uuid, lot_id bigint,"
+                           " kind text, occurred_at timestamptz, details jsonb,"
+                           " prev_hash text, hash text)")  # fmt: skip
     results = multiprocessing.Queue()
     processes = [multiprocessing.Process(target=worker, args=(results,)) for _ in range(CLIENTS)]
     for process in processes:
@@ -117,6 +165,21 @@ def bare_inserts(url, seconds) -> float:
     for process in processes:
         process.join()
     return total / seconds
+
+
+def wait_until_serving(server, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited ({server.returncode}); is port {PORT} taken?")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+            connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not answer /healthz")
 
 
 def percentile(values, share):
@@ -138,20 +201,28 @@ def main():
         cwd=REPO, env=env,
     )  # fmt: skip
     try:
-        time.sleep(4)
+        wait_until_serving(server)
         bare = bare_inserts(url, 10)
         per_client = [codes[i::CLIENTS] for i in range(CLIENTS)]
-        distinct = run_clients(key, per_client, args.seconds)
-        hot_lot = run_clients(key, [[hot]] * CLIENTS, args.seconds)
+        phases = {
+            "GET /healthz (floor)": run_clients(healthz_request, key, [[]] * CLIENTS, 10, server),
+            "weigh, distinct lots": run_clients(
+                weigh_request, key, per_client, args.seconds, server
+            ),
+            "weigh, one hot lot": run_clients(
+                weigh_request, key, [[hot]] * CLIENTS, args.seconds, server
+            ),
+        }
     finally:
         server.terminate()
         server.wait()
     print(f"bare INSERT, 1 commit/row, {CLIENTS} connections: {bare:8,.0f} rows/s")
-    for label, (rate, latencies, errors) in [("distinct lots", distinct), ("one hot lot", hot_lot)]:
+    for label, (rate, latencies, errors, cpu) in phases.items():
         p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
-        print(f"API, {label:<14} {rate:8,.0f} events/s  x{rate / bare:.3f} bare  "
-              f"p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  errors {errors}")  # fmt: skip
-    rate, latencies, _ = distinct
+        spent = ", ".join(f"{part} {ms:.1f}" for part, ms in cpu.items())
+        print(f"{label:<21} {rate:7,.0f} req/s  x{rate / bare:.3f} bare  p50 {p50:5.1f} ms  "
+              f"p99 {p99:5.1f} ms  errors {errors}  CPU ms/request: {spent}")  # fmt: skip
+    rate, latencies, _, _ = phases["weigh, distinct lots"]
     verdict = rate >= 0.10 * bare and percentile(latencies, 0.99) < 0.1
     print(f"targets (distinct: >= 10 % of bare, p99 < 100 ms): {'PASS' if verdict else 'FAIL'}")
 

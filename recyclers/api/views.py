@@ -7,7 +7,7 @@ from rest_framework import serializers, viewsets
 from custody.api.filters import IdFilter
 from custody.api.serializers import FacilityRefSerializer
 
-from ..models import Certification, Facility, Organization
+from ..models import Certification, Facility, FacilityKind, Organization
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -20,8 +20,10 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 class FacilitySerializer(FacilityRefSerializer):
-    class Meta(FacilityRefSerializer.Meta):
-        fields = [*FacilityRefSerializer.Meta.fields, "kind", "region", "city", "is_active"]
+    kind = serializers.ChoiceField(choices=FacilityKind.choices, read_only=True)
+    region = serializers.CharField(read_only=True, help_text="State or province.")
+    city = serializers.CharField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
 
 
 class CertificationSerializer(serializers.ModelSerializer):
