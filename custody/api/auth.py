@@ -65,7 +65,15 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 def request_actor(request) -> Actor:
-    """Who acts: the key's organization, or the session user's organization."""
+    """Who acts: the key's organization, or the session user's organization (looked up once
+    per request)."""
+    actor = getattr(request, "_custody_actor", None)
+    if actor is None:
+        actor = request._custody_actor = _resolve_actor(request)
+    return actor
+
+
+def _resolve_actor(request) -> Actor:
     if isinstance(request.user, KeyHolder):
         return Actor(organization=request.user.organization, api_key_prefix=request.auth.prefix)
     if isinstance(request.user, AnonymousUser) or not request.user.is_authenticated:
