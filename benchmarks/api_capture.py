@@ -90,34 +90,34 @@ def client(make_request, key, codes, seconds, results):
     results.put((latencies, errors, time.process_time() - started_cpu))
 
 
-def cpu_seconds(pids) -> float:
-    total = 0
-    for pid in pids:
+def cpu_by_process(parent: int) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of each gunicorn worker, PostgreSQL and Redis process."""
+    parts = {"gunicorn": {}, "PostgreSQL": {}, "Redis": {}}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError):
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+        name, fields = head.split("(", 1)[1], tail.split()
+        part = {"postgres": "PostgreSQL", "redis-server": "Redis"}.get(name)
+        if int(fields[1]) == parent:  # ppid
+            part = "gunicorn"
+        if part:
+            parts[part][int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return parts
 
 
-def pids_named(*names) -> dict[str, list[int]]:
-    found = {name: [] for name in names}
-    for stat in Path("/proc").glob("[0-9]*/comm"):
-        name = stat.read_text().strip()
-        if name in found:
-            found[name].append(int(stat.parent.name))
-    return found
+def cpu_spent(before, after) -> dict[str, float]:
+    """CPU seconds each part spent in between (a process that ended meanwhile is not counted)."""
+    return {
+        part: sum(used - before[part].get(pid, 0.0) for pid, used in after[part].items())
+        for part in after
+    }
 
 
 def run_clients(make_request, key, code_sets, seconds, server):
     """Returns (requests/s, sorted latencies, errors, CPU ms per request by part)."""
-    workers = [int(pid) for pid in subprocess.check_output(
-        ["pgrep", "-P", str(server.pid)], text=True).split()]  # fmt: skip
-    others = pids_named("postgres", "redis-server")
-    parts = {"gunicorn": workers, "PostgreSQL": others["postgres"],
-             "Redis": others["redis-server"]}  # fmt: skip
-    before = {part: cpu_seconds(pids) for part, pids in parts.items()}
+    before = cpu_by_process(server.pid)
     results = multiprocessing.Queue()
     processes = [
         multiprocessing.Process(target=client, args=(make_request, key, codes, seconds, results))
@@ -130,7 +130,7 @@ def run_clients(make_request, key, code_sets, seconds, server):
         process.join()
     latencies = sorted(value for batch, _, _ in outcomes for value in batch)
     errors = sum(errors for _, errors, _ in outcomes)
-    cpu = {part: cpu_seconds(pids) - before[part] for part, pids in parts.items()}
+    cpu = cpu_spent(before, cpu_by_process(server.pid))
     cpu["clients"] = sum(used for _, _, used in outcomes)
     per_request = {part: 1000 * used / max(1, len(latencies)) for part, used in cpu.items()}
     return len(latencies) / seconds, latencies, errors, per_request
