@@ -40,6 +40,24 @@ def pickup_body(chain, **changes):
     } | changes  # fmt: skip
 
 
+def test_an_actions_answer_is_what_reading_the_lot_and_its_events_gives(chain):
+    """The answer is built from what the service holds in memory; it must not differ from the
+    stored rows in any detail (offsets, decimal places, verdict, facilities)."""
+    source = keyed(chain.source)
+    code = post(source, "/api/v1/lots/", pickup_body(chain)).json()["code"]
+    for action, body in [
+        ("weigh", {"mass_kg": "1.3", "occurred_at": "2026-11-02T10:00:00+02:00"}),
+        ("dispatch", {"destination": chain.plant.pk, "carrier": "carrier"}),
+    ]:
+        answered = post(source, f"/api/v1/lots/{code}/{action}/", body)
+        assert answered.status_code == 201, answered.json()
+        assert answered.json()["lot"] == source.get(f"/api/v1/lots/{code}/").json()
+        events = source.get(f"/api/v1/lots/{code}/events/").json()["results"]
+        assert answered.json()["event"] == events[-1]
+    assert events[-2]["occurred_at"] == "2026-11-02T08:00:00Z"
+    assert events[-2]["mass_kg"] == "1.300"
+
+
 def test_a_pickup_dispatch_and_receipt_over_the_api(chain):
     source, recycler = keyed(chain.source), keyed(chain.recycler)
     created = post(source, "/api/v1/lots/", pickup_body(chain))
