@@ -172,6 +172,21 @@ def test_each_key_has_its_own_budget_and_a_429_says_when_to_retry(chain, client_
     assert second.get("/api/v1/lots/").status_code == 200
 
 
+def test_a_key_gets_its_budget_back_when_the_window_turns(chain, client_for, monkeypatch):
+    from custody.api.throttling import PerKeyThrottle
+
+    monkeypatch.setattr(PerKeyThrottle, "THROTTLE_RATES", {"partner": "2/min"})
+    clock = [600.0]  # the start of a one-minute window
+    monkeypatch.setattr(PerKeyThrottle, "timer", lambda self: clock[0])
+    partner = client_for(chain.source)
+    assert [partner.get("/api/v1/lots/").status_code for _ in range(3)] == [200, 200, 429]
+    clock[0] = 645.5
+    throttled = partner.get("/api/v1/lots/")
+    assert (throttled.status_code, throttled["Retry-After"]) == (429, "15")
+    clock[0] = 660.0
+    assert partner.get("/api/v1/lots/").status_code == 200
+
+
 def test_updated_since_with_an_exotic_offset_is_read_in_utc(chain, pickup, client_for):
     # Found by schemathesis: PostgreSQL refuses a -19:32 offset that ISO 8601 parsers accept.
     response = client_for(chain.source).get(
