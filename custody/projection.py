@@ -24,12 +24,7 @@ PROJECTED_FIELDS = (
 def apply_event(lot: Lot, event: CustodyEvent) -> None:
     kind = event.kind
     if kind == EventKind.REGISTERED:
-        lot.status = LotStatus.REGISTERED
-        lot.custodian_id = event.facility_id
-        lot.destination_id = None
-        lot.quarantined = False
-        lot.mass_kg = event.mass_kg
-        lot.item_count = event.details.get("item_count")
+        _begin_at_facility(lot, event)
     elif kind == EventKind.DISPATCHED:
         lot.status = LotStatus.IN_TRANSIT
         lot.custodian_id = None
@@ -60,14 +55,20 @@ def apply_event(lot: Lot, event: CustodyEvent) -> None:
         lot.last_occurred_at = event.occurred_at
 
 
+def _begin_at_facility(lot: Lot, event: CustodyEvent) -> None:
+    """A lot comes into being at the event's facility: a pickup, an intake, or an output of a
+    transformation."""
+    lot.status = LotStatus.REGISTERED
+    lot.custodian_id = event.facility_id
+    lot.destination_id = None
+    lot.quarantined = False
+    lot.mass_kg = event.mass_kg
+    lot.item_count = event.details.get("item_count")
+
+
 def _apply_transformation(lot: Lot, event: CustodyEvent) -> None:
     if event.details["role"] == "output":
-        lot.status = LotStatus.REGISTERED
-        lot.custodian_id = event.facility_id
-        lot.destination_id = None
-        lot.quarantined = False
-        lot.mass_kg = event.mass_kg
-        lot.item_count = event.details.get("item_count")
+        _begin_at_facility(lot, event)
     else:
         lot.mass_kg = Decimal(event.details["remaining_kg"])
         if lot.mass_kg == 0:
