@@ -44,6 +44,14 @@ def deliver_webhook(delivery_id: int) -> bool:
     return deliver(delivery) if delivery else False
 
 
+@shared_task(name="custody.tasks.deliver_webhooks")
+def deliver_webhooks(delivery_ids: list[int]) -> int:
+    """Fan a batch's deliveries out to one task each (the sweeper sends any left behind)."""
+    for delivery_id in delivery_ids:
+        deliver_webhook.delay(delivery_id)
+    return len(delivery_ids)
+
+
 @shared_task(name="custody.tasks.send_due_webhooks")
 def send_due_webhooks() -> int:
     """Every minute: retries whose backoff ran out, and deliveries a down broker never got."""

@@ -56,14 +56,6 @@ class ActionResult(serializers.Serializer):
     lot = LotSerializer()
 
 
-def _correct(*, lot, corrects, **arguments):
-    event = lot.events.filter(uuid=corrects).first()
-    if event is None:
-        raise DomainError("event_not_in_lot", f"{lot.code} has no event {corrects}.",
-                          field="corrects")  # fmt: skip
-    return services.correct(lot=lot, corrects=event, **arguments)
-
-
 LOT_RELATIONS = (
     "custodian__organization",
     "destination__organization",
@@ -152,7 +144,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     release_lot = lot_action("release", HoldInput, services.release)
     deliver_lot = lot_action("deliver", DeliverInput, services.deliver)
     dispose_lot = lot_action("dispose", DisposeInput, services.dispose)
-    correct_lot = lot_action("correct", CorrectInput, _correct)
+    correct_lot = lot_action("correct", CorrectInput, services.correct)
 
     @extend_schema(
         request={"text/csv": OpenApiTypes.STR},

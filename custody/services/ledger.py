@@ -1,9 +1,18 @@
-"""Appending to a lot's chain: the single place that writes ``CustodyEvent`` rows."""
+"""Appending to a lot's chain: the single place that writes ``CustodyEvent`` rows.
 
-from collections.abc import Iterable
+A ledger transaction (``transactions.ledger_write``) keeps what it locked and appended in a
+``PendingWrites``: the lots it holds, with their state as its events leave it, and the events
+not yet inserted. They are written together when it flushes, before it commits, so that a batch
+of events costs a few statements rather than a few per event.
+"""
+
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from recyclers.models import Facility
@@ -16,23 +25,111 @@ from ..projection import PROJECTED_FIELDS, apply_event
 from .validation import clean_evidence
 from .webhooks import queue_deliveries
 
+PROJECTED_COLUMNS = [field.removesuffix("_id") for field in PROJECTED_FIELDS]
+
+
+class PendingWrites:
+    """What one ledger transaction holds and has not written yet."""
+
+    def __init__(self):
+        self.locked: dict[int, Lot] = {}
+        self.events: list[CustodyEvent] = []
+        self.changed_lots: dict[int, Lot] = {}
+        self.known_keys: dict[str, CustodyEvent] | None = None
+
+    def stage(self, lot: Lot, event: CustodyEvent) -> None:
+        self.events.append(event)
+        self.changed_lots[lot.pk] = lot
+
+    def flush(self) -> None:
+        """Insert the staged events, store their lots' new state, queue their webhooks."""
+        if not self.events:
+            return
+        events, self.events = self.events, []
+        lots, self.changed_lots = list(self.changed_lots.values()), {}
+        CustodyEvent.objects.bulk_create(events)
+        now = timezone.now()
+        for lot in lots:
+            lot.updated_at = now
+        if len(lots) == 1:
+            lots[0].save(update_fields=[*PROJECTED_COLUMNS, "updated_at"])
+        else:
+            Lot.objects.bulk_update(lots, [*PROJECTED_COLUMNS, "updated_at"])
+        queue_deliveries(events)
+
+
+_pending: ContextVar[PendingWrites | None] = ContextVar("custody_pending_writes", default=None)
+
+
+def pending_writes() -> PendingWrites | None:
+    """The writes of the ledger transaction in progress, if one is."""
+    return _pending.get()
+
+
+@contextmanager
+def collecting_writes():
+    token = _pending.set(PendingWrites())
+    try:
+        yield _pending.get()
+    finally:
+        _pending.reset(token)
+
 
 def lock_lot(lot: Lot) -> Lot:
-    """Reload ``lot`` holding its row lock until the transaction ends.
+    """Reload ``lot`` holding its row lock until the transaction ends; a lot this transaction
+    already holds is returned as its events so far have left it.
 
     Writers to one lot queue here; writers to other lots never wait (DESIGN invariant 4).
     """
+    writes = pending_writes()
+    if writes is not None and lot.pk in writes.locked:
+        return writes.locked[lot.pk]
     locked = Lot.objects.select_for_update(of=("self",)).select_related("custodian", "destination")
-    return locked.get(pk=lot.pk)
+    locked = locked.get(pk=lot.pk)
+    if writes is not None:
+        writes.locked[locked.pk] = locked
+    return locked
+
+
+def lock_lots(lots: Sequence[Lot]) -> None:
+    """Lock several lots in one statement, in id order so that two transactions locking
+    overlapping sets cannot deadlock; ``lock_lot`` then returns them without asking again."""
+    writes = pending_writes()
+    wanted = {lot.pk for lot in lots} - set(writes.locked)
+    locked = Lot.objects.select_for_update(of=("self",)).select_related("custodian", "destination")
+    for lot in locked.filter(pk__in=wanted).order_by("pk"):
+        writes.locked[lot.pk] = lot
+
+
+def recorded_events(lot: Lot) -> QuerySet:
+    """The lot's events, those this transaction appended included."""
+    if (writes := pending_writes()) is not None:
+        writes.flush()
+    return lot.events.all()
+
+
+def prefetch_replays(actor: Actor, idempotency_keys: Iterable[str]) -> None:
+    """Read the events written earlier under any of these keys in one query; ``find_replay``
+    then answers for them without asking again."""
+    writes = pending_writes()
+    keys = [key for key in idempotency_keys if key]
+    earlier = CustodyEvent.objects.filter(
+        actor_organization=actor.organization, idempotency_key__in=keys
+    )
+    writes.known_keys = {event.idempotency_key: event for event in earlier}
 
 
 def find_replay(actor: Actor, idempotency_key: str | None, *, kind: str) -> CustodyEvent | None:
     """The event an earlier call with this idempotency key wrote, if any."""
     if not idempotency_key:
         return None
-    event = CustodyEvent.objects.filter(
-        actor_organization=actor.organization, idempotency_key=idempotency_key
-    ).first()
+    writes = pending_writes()
+    if writes is not None and writes.known_keys is not None:
+        event = writes.known_keys.get(idempotency_key)
+    else:
+        event = CustodyEvent.objects.filter(
+            actor_organization=actor.organization, idempotency_key=idempotency_key
+        ).first()
     if event is not None and event.kind != kind:
         raise DomainError(
             "idempotency_key_reused",
@@ -96,7 +193,8 @@ def append_event(
     corrects: CustodyEvent | None = None,
     idempotency_key: str | None = None,
 ) -> CustodyEvent:
-    """Write the next event of ``lot`` (locked by the caller) and project it onto the lot."""
+    """Append the next event of ``lot`` (locked by the caller) and project it onto the lot; the
+    event is written when the ledger transaction flushes."""
     try:
         details = ledger_json(details or {})
     except NotCanonical as exc:
@@ -120,9 +218,9 @@ def append_event(
         prev_hash=lot.head_hash,
     )
     event.hash = hash_event(event)
-    event.save(force_insert=True)
     apply_event(lot, event)
-    projected = [field.removesuffix("_id") for field in PROJECTED_FIELDS]
-    lot.save(update_fields=[*projected, "updated_at"])
-    queue_deliveries(event)
+    writes = pending_writes()
+    if writes is None:
+        raise RuntimeError("append_event runs inside a ledger transaction (@ledger_write).")
+    writes.stage(lot, event)
     return event

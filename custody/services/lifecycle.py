@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from ..actors import Actor
 from ..errors import DomainError
@@ -10,6 +11,7 @@ from ..models import CustodyEvent, EventKind, Lot
 from .ledger import (
     append_event,
     lock_lot,
+    recorded_events,
     replay_for_lot,
     require_custodian,
     require_open,
@@ -107,7 +109,7 @@ def release(
     require_open(lot)
     if not lot.quarantined:
         raise DomainError("lot_not_quarantined", f"{lot.code} is not quarantined.")
-    imposed = lot.events.filter(kind=EventKind.QUARANTINED).order_by("-seq").first()
+    imposed = recorded_events(lot).filter(kind=EventKind.QUARANTINED).order_by("-seq").first()
     if imposed.actor_organization_id != actor.organization.pk and not is_operator(actor):
         raise DomainError(
             "not_quarantine_author",
@@ -167,7 +169,7 @@ def correct(
     *,
     actor: Actor,
     lot: Lot,
-    corrects: CustodyEvent,
+    corrects: CustodyEvent | UUID,
     reason: str,
     mass_kg: Decimal | None = None,
     corrections: dict | None = None,
@@ -177,13 +179,16 @@ def correct(
 ) -> CustodyEvent:
     """Record that an earlier event of the lot was wrong; the wrong event stays as it was.
 
-    ``mass_kg`` is the mass the corrected event should have had; if no later event measured the
-    lot again, it becomes the lot's mass. ``corrections`` holds any other corrected fields.
+    ``corrects`` is the wrong event, or its uuid. ``mass_kg`` is the mass the corrected event
+    should have had; if no later event measured the lot again, it becomes the lot's mass.
+    ``corrections`` holds any other corrected fields.
     """
     lot = lock_lot(lot)
     if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.CORRECTED, lot=lot):
         return replayed
     require_writer(actor)
+    if not isinstance(corrects, CustodyEvent):
+        corrects = _event_of(lot, corrects)
     if corrects.lot_id != lot.pk:
         raise DomainError(
             "event_not_in_lot",
@@ -231,8 +236,17 @@ def correct(
     )
 
 
+def _event_of(lot: Lot, event_uuid: UUID) -> CustodyEvent:
+    event = recorded_events(lot).filter(uuid=event_uuid).first()
+    if event is None:
+        raise DomainError(
+            "event_not_in_lot", f"{lot.code} has no event {event_uuid}.", field="corrects"
+        )
+    return event
+
+
 def _is_latest_mass(lot: Lot, event: CustodyEvent) -> bool:
     if event.kind not in MASS_SETTING_KINDS:
         return False
-    later = lot.events.filter(seq__gt=event.seq, kind__in=MASS_SETTING_KINDS)
+    later = recorded_events(lot).filter(seq__gt=event.seq, kind__in=MASS_SETTING_KINDS)
     return not later.exists()

@@ -28,7 +28,7 @@ from ..models import (
     Material,
     SanitizationMethod,
 )
-from .ledger import append_event, find_replay, lock_lot, replay_for_lot
+from .ledger import append_event, find_replay, lock_lot, recorded_events, replay_for_lot
 from .transactions import ledger_write
 from .validation import (
     clean_item_count,
@@ -330,6 +330,6 @@ def amend_manifest(
             "updates_lot_mass": False,
         },
         evidence=evidence,
-        corrects=lot.events.get(seq=1),
+        corrects=recorded_events(lot).get(seq=1),
         idempotency_key=idempotency_key,
     )

@@ -8,6 +8,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import transaction
@@ -25,23 +26,25 @@ MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 10
 
 
-def queue_deliveries(event: CustodyEvent) -> None:
-    """Write one delivery per subscription that wants this kind of event and may see its lot;
+def queue_deliveries(events: Sequence[CustodyEvent]) -> None:
+    """Write one delivery per event and subscription that wants its kind and may see its lot;
     hand them to Celery once the transaction commits."""
-    subscriptions = [
-        subscription
-        for subscription in WebhookSubscription.objects.filter(is_active=True)
-        if subscription.wants(event.kind)
-    ]
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
     if not subscriptions:
         return
-    audience = _may_see_lot(event, {subscription.organization_id for subscription in subscriptions})
-    deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(subscription=subscription, event=event)
-        for subscription in subscriptions
-        if subscription.organization_id in audience
-    )
+    deliveries = []
+    for event in events:
+        wanting = [subscription for subscription in subscriptions if subscription.wants(event.kind)]
+        if not wanting:
+            continue
+        audience = _may_see_lot(event, {subscription.organization_id for subscription in wanting})
+        deliveries += [
+            WebhookDelivery(subscription=subscription, event=event)
+            for subscription in wanting
+            if subscription.organization_id in audience
+        ]
     if deliveries:
+        WebhookDelivery.objects.bulk_create(deliveries)
         transaction.on_commit(lambda: _enqueue([delivery.pk for delivery in deliveries]))
 
 
@@ -62,13 +65,17 @@ def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
-    from ..tasks import deliver_webhook
+    """One message to the broker: a batch's deliveries are fanned out by a worker, so that
+    the request that wrote them does not wait for a publish per delivery."""
+    from ..tasks import deliver_webhook, deliver_webhooks
 
-    for delivery_id in delivery_ids:
-        try:
-            deliver_webhook.delay(delivery_id)
-        except Exception:  # the broker is down: the sweeper sends it later
-            logger.warning("Broker unavailable; webhook delivery %s waits", delivery_id)
+    try:
+        if len(delivery_ids) == 1:
+            deliver_webhook.delay(delivery_ids[0])
+        else:
+            deliver_webhooks.delay(delivery_ids)
+    except Exception:  # the broker is down: the sweeper sends them later
+        logger.warning("Broker unavailable; webhook deliveries %s wait", delivery_ids)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
