@@ -221,6 +221,8 @@ CUSTODY = {
     "MAX_LOT_MASS_KG": os.environ.get("CUSTODY_MAX_LOT_MASS_KG", "1000000"),
     # How far ahead of the server clock a partner's occurred_at may be (clock skew).
     "CLOCK_SKEW": timedelta(seconds=int(os.environ.get("CUSTODY_CLOCK_SKEW_SECONDS", "300"))),
+    # Most events one batch may record: it holds its lots' row locks until it commits.
+    "MAX_BATCH_EVENTS": int(os.environ.get("CUSTODY_MAX_BATCH_EVENTS", "500")),
 }
 
 LOGGING = {

@@ -41,5 +41,10 @@ class DomainError(Exception):
     def http_status(self) -> int:
         return HTTP_STATUS.get(self.code, UNPROCESSABLE)
 
+    def within(self, prefix: str) -> "DomainError":
+        """The same error, for a part of a larger request: ``events[3]`` names the fourth."""
+        field = f"{prefix}.{self.field}" if self.field else prefix
+        return DomainError(self.code, f"{prefix}: {self.message}", field=field)
+
     def __repr__(self) -> str:
         return f"DomainError({self.code!r}, {self.message!r}, field={self.field!r})"

@@ -2,7 +2,8 @@
 services. Unknown fields are refused; facilities are named by id or GLN; masses are decimal
 strings in kg (to the gram); times are ISO 8601 with an offset."""
 
-from drf_spectacular.utils import extend_schema_field
+from django.conf import settings
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from recyclers.models import Facility, Organization
@@ -206,3 +207,74 @@ class TransformationInput(Common):
                 {name: [f"Required for a {attrs['kind']}."] for name in missing}, code="required"
             )
         return attrs
+
+
+ACTION_INPUTS = {
+    "dispatch": DispatchInput,
+    "receive": ReceiveInput,
+    "weigh": WeighInput,
+    "quarantine": HoldInput,
+    "release": HoldInput,
+    "deliver": DeliverInput,
+    "dispose": DisposeInput,
+    "correct": CorrectInput,
+}
+
+
+def _batch_item(name: str, input_class):
+    """One event of a batch: the lot, the action, and the fields of that action's endpoint."""
+    return type(
+        f"Batch{name.capitalize()}",
+        (input_class,),
+        {
+            "__doc__": f"``{name}`` a lot: the fields of ``POST /lots/{{code}}/{name}/``.",
+            "lot": serializers.CharField(max_length=32, help_text="Lot code."),
+            "action": serializers.ChoiceField(choices=[name]),
+        },
+    )
+
+
+BATCH_ITEMS = {name: _batch_item(name, input_class) for name, input_class in ACTION_INPUTS.items()}
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="BatchEvent",
+        serializers=BATCH_ITEMS,
+        resource_type_field_name="action",
+        many=True,
+    )
+)
+class BatchEvents(serializers.ListField):
+    """A list of lot actions, each checked by the input of its own endpoint."""
+
+    def __init__(self, **kwargs):
+        limit = settings.CUSTODY["MAX_BATCH_EVENTS"]
+        super().__init__(child=serializers.DictField(), min_length=1, max_length=limit, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > self.max_length:  # refuse before parsing it
+            self.fail("max_length", max_length=self.max_length)
+        parsed, errors = [], []
+        for item in super().to_internal_value(data):
+            item_input = BATCH_ITEMS.get(item.get("action"))
+            if item_input is None:
+                choices = ", ".join(BATCH_ITEMS)
+                errors.append({"action": [serializers.ErrorDetail(
+                    f"One of {choices}.", code="invalid_choice")]})  # fmt: skip
+                continue
+            serializer = item_input(data=item)
+            if serializer.is_valid():
+                parsed.append(dict(serializer.validated_data))
+                errors.append({})
+            else:
+                errors.append(serializer.errors)
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return parsed
+
+
+class BatchInput(Strict):
+    """Lot actions recorded in order, in one transaction: all or none."""
+
+    events = BatchEvents()

@@ -24,6 +24,7 @@ from .csv_manifest import COLUMNS, CSVParser, manifest_lines
 from .filters import LotFilter
 from .idempotency import idempotent
 from .inputs import (
+    BatchInput,
     CorrectInput,
     DeliverInput,
     DispatchInput,
@@ -204,14 +205,38 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(verdict_document(assess(self.get_object())))
 
 
+class BatchResult(serializers.Serializer):
+    events = EventSerializer(many=True)
+
+
 class EventFeed(generics.ListAPIView):
-    """Every event the caller may see, oldest first, resumable from the cursor it was given.
+    """``GET``: every event the caller may see, oldest first, resumable from the cursor it was
+    given. ``POST``: record a batch of lot actions.
 
     Events recorded in the last ``FEED_SETTLE_SECONDS`` are held back: ids are taken when a
     transaction inserts, not when it commits, so a younger event could otherwise be read before
     an older one commits, and a cursor that moved past its id would never see it."""
 
     serializer_class = EventSerializer
+
+    @extend_schema(request=BatchInput, responses={201: BatchResult}, operation_id="events_batch")
+    @idempotent
+    def post(self, request):
+        """Record lot actions (``weigh``, ``dispatch``, ``receive``...) in order, in one
+        transaction: every one of them or, if any is refused, none. A refused action is named
+        in the error (``events[3].mass_kg``)."""
+        items = parsed(BatchInput, request)["events"]
+        actor = request_actor(request)
+        lots = _visible_lots_named(actor, [item["lot"] for item in items])
+        actions = [
+            services.LotAction(lot=lots[item.pop("lot")], name=item.pop("action"), arguments=item)
+            for item in items
+        ]
+        events = services.record_batch(
+            actor=actor, actions=actions, idempotency_key=idempotency_key(request)
+        )
+        attach_facilities(*events)
+        return Response({"events": EventSerializer(events, many=True).data}, status=201)
 
     class pagination_class(CursorPagination):
         ordering = "id"
@@ -288,6 +313,16 @@ def _held_lots(actor, codes) -> dict[str, Lot]:
     unknown = sorted(wanted - set(found))
     if unknown:
         raise DomainError("unknown_lot", f"No lot {', '.join(unknown)}.", field="lots")
+    return found
+
+
+def _visible_lots_named(actor, codes: list[str]) -> dict[str, Lot]:
+    """The lots a batch names, by code; the first the caller may not see is refused as unknown
+    (422), whether it exists or not."""
+    found = {lot.code: lot for lot in visible_lots(actor.organization).filter(code__in=codes)}
+    for index, code in enumerate(codes):
+        if code not in found:
+            raise DomainError("unknown_lot", f"No lot {code}.", field=f"events[{index}].lot")
     return found
 
 

@@ -5,14 +5,17 @@ appends a hash-chained event and projects it onto the lot. An illegal move raise
 ``custody.errors.DomainError`` and writes nothing.
 """
 
+from .batches import LOT_ACTIONS, LotAction, record_batch
 from .lifecycle import correct, dispose, quarantine, release, weigh
 from .movements import deliver, dispatch, receive
 from .pickups import AssetLine, amend_manifest, register_intake, register_pickup
 from .transformations import Consume, Produce, Residue, merge, process, split
 
 __all__ = [
+    "LOT_ACTIONS",
     "AssetLine",
     "Consume",
+    "LotAction",
     "Produce",
     "Residue",
     "amend_manifest",
@@ -24,6 +27,7 @@ __all__ = [
     "process",
     "quarantine",
     "receive",
+    "record_batch",
     "register_intake",
     "register_pickup",
     "release",

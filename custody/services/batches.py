@@ -1,0 +1,86 @@
+"""Recording many lot actions at once: a partner's scale software or ERP sends a shift's
+weighings, receipts and dispatches in one request."""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from ..actors import Actor
+from ..errors import DomainError
+from ..models import CustodyEvent, Lot
+from .ledger import lock_lots, prefetch_replays
+from .lifecycle import correct, dispose, quarantine, release, weigh
+from .movements import deliver, dispatch, receive
+from .transactions import ledger_write
+
+LOT_ACTIONS = {
+    "dispatch": dispatch,
+    "receive": receive,
+    "weigh": weigh,
+    "quarantine": quarantine,
+    "release": release,
+    "deliver": deliver,
+    "dispose": dispose,
+    "correct": correct,
+}
+
+
+@dataclass(frozen=True)
+class LotAction:
+    """One action of a batch: the name of a lot service and its arguments."""
+
+    lot: Lot
+    name: str
+    arguments: dict = field(default_factory=dict)
+
+
+@ledger_write
+def record_batch(
+    *, actor: Actor, actions: Sequence[LotAction], idempotency_key: str | None = None
+) -> list[CustodyEvent]:
+    """Run each action through its service, in order, in one transaction: all are recorded or
+    none. A later action sees what the earlier ones did to its lot. A refused action raises its
+    service's error, naming it (``events[3].mass_kg``).
+
+    The lots are locked together, in id order, so that batches sharing lots cannot deadlock.
+    Each action keeps an idempotency key of its own, derived from the batch's, so that a batch
+    retried after its key expired still writes nothing twice.
+    """
+    if not actions:
+        raise DomainError("empty_batch", "Send at least one event.", field="events")
+    limit = settings.CUSTODY["MAX_BATCH_EVENTS"]
+    if len(actions) > limit:
+        raise DomainError(
+            "batch_too_large", f"At most {limit} events per batch ({len(actions)} sent).",
+            field="events",
+        )  # fmt: skip
+    keys = [action_key(idempotency_key, index) for index in range(len(actions))]
+    lock_lots([action.lot for action in actions])
+    prefetch_replays(actor, keys)
+    events = []
+    for index, (action, key) in enumerate(zip(actions, keys, strict=True)):
+        try:
+            service = LOT_ACTIONS[action.name]
+        except KeyError:
+            raise DomainError(
+                "unknown_action", f"No action {action.name!r}.", field=f"events[{index}].action"
+            ) from None
+        try:
+            events.append(
+                service(actor=actor, lot=action.lot, idempotency_key=key, **action.arguments)
+            )
+        except DomainError as error:
+            raise error.within(f"events[{index}]") from None
+    return events
+
+
+def action_key(batch_key: str | None, index: int) -> str | None:
+    """The idempotency key of a batch's ``index``-th action; a long batch key is hashed so that
+    the derived key fits the column."""
+    if not batch_key:
+        return None
+    if len(batch_key) > 180:
+        batch_key = hashlib.sha256(batch_key.encode()).hexdigest()
+    return f"{batch_key}#{index}"
