@@ -4,14 +4,16 @@
 Serves the app with gunicorn (4 workers) on a scratch PostgreSQL database ``bench_api`` with
 Redis as broker (the webhook outbox is active: one subscription sees every lot), then 4 client
 processes post ``weigh`` events (API key, a fresh Idempotency-Key each) for 30 s: first to
-distinct lots, then all to one hot lot. Baselines, same run: a bare psycopg INSERT of the same
-event-shaped rows, one commit per row, from 4 connections (PERFORMANCE.md: ~8,000 rows/s); and
-the stack's own floor, the same 4 clients asking the same gunicorn for ``GET /healthz`` (one
-``SELECT 1``). Each phase also prints the CPU time per request of the gunicorn workers,
-PostgreSQL, Redis and the clients: on two cores, CPU is what runs out.
+distinct lots, then all to one hot lot; then the same as batches of ``--batch`` weighings per
+``POST /api/v1/events/``. Baselines, same run: a bare psycopg INSERT of the same event-shaped
+rows from 4 connections, one commit per row (PERFORMANCE.md: ~8,000 rows/s) and, like for like
+with the batches, ``--batch`` rows per commit; and the stack's own floor, the same 4 clients
+asking the same gunicorn for ``GET /healthz`` (one ``SELECT 1``). Each phase also prints the
+CPU time per event of the gunicorn workers, PostgreSQL, Redis and the clients: on two cores,
+CPU is what runs out.
 
-Usage: .venv/bin/python benchmarks/api_capture.py [--seconds 30]
-Targets: distinct lots >= 10 % of the bare rate, p99 < 100 ms.
+Usage: .venv/bin/python benchmarks/api_capture.py [--seconds 30] [--batch 20]
+Targets: distinct lots >= 10 % of the bare rate (one commit per row), p99 < 100 ms.
 """
 
 import argparse
@@ -56,11 +58,31 @@ def prepare(lots_per_client: int):
     return key, codes[:-1], codes[-1]
 
 
+def mass(n: int) -> str:
+    return f"{10 + (n % 1000) / 1000:.3f}"
+
+
+def api_headers(key) -> dict:
+    return {"Authorization": f"Api-Key {key}", "Idempotency-Key": str(uuid.uuid4()),
+            "Content-Type": "application/json", "Host": "127.0.0.1"}  # fmt: skip
+
+
 def weigh_request(key, codes, n):
-    body = json.dumps({"mass_kg": f"{10 + (n % 1000) / 1000:.3f}"})
-    headers = {"Authorization": f"Api-Key {key}", "Idempotency-Key": str(uuid.uuid4()),
-               "Content-Type": "application/json", "Host": "127.0.0.1"}  # fmt: skip
-    return "POST", f"/api/v1/lots/{codes[n % len(codes)]}/weigh/", body, headers, 201
+    body = json.dumps({"mass_kg": mass(n)})
+    return "POST", f"/api/v1/lots/{codes[n % len(codes)]}/weigh/", body, api_headers(key), 201
+
+
+def batch_request(size):
+    """``size`` weighings in one ``POST /api/v1/events/``, each of the next lot in turn."""
+
+    def make(key, codes, n):
+        events = [
+            {"lot": codes[(n * size + i) % len(codes)], "action": "weigh", "mass_kg": mass(i)}
+            for i in range(size)
+        ]
+        return "POST", "/api/v1/events/", json.dumps({"events": events}), api_headers(key), 201
+
+    return make
 
 
 def healthz_request(key, codes, n):
@@ -115,8 +137,8 @@ def cpu_spent(before, after) -> dict[str, float]:
     }
 
 
-def run_clients(make_request, key, code_sets, seconds, server):
-    """Returns (requests/s, sorted latencies, errors, CPU ms per request by part)."""
+def run_clients(make_request, key, code_sets, seconds, server, events_per_request=1):
+    """Returns (events/s, sorted request latencies, errors, CPU ms per event by part)."""
     before = cpu_by_process(server.pid)
     results = multiprocessing.Queue()
     processes = [
@@ -132,12 +154,13 @@ def run_clients(make_request, key, code_sets, seconds, server):
     errors = sum(errors for _, errors, _ in outcomes)
     cpu = cpu_spent(before, cpu_by_process(server.pid))
     cpu["clients"] = sum(used for _, _, used in outcomes)
-    per_request = {part: 1000 * used / max(1, len(latencies)) for part, used in cpu.items()}
-    return len(latencies) / seconds, latencies, errors, per_request
+    events = len(latencies) * events_per_request
+    per_event = {part: 1000 * used / max(1, events) for part, used in cpu.items()}
+    return events / seconds, latencies, errors, per_event
 
 
-def bare_inserts(url, seconds) -> float:
-    """4 connections INSERT event-shaped rows, one commit per row."""
+def bare_inserts(url, seconds, rows_per_commit=1) -> float:
+    """4 connections INSERT event-shaped rows, ``rows_per_commit`` in each transaction."""
     import psycopg
 
     def worker(results):
@@ -146,11 +169,14 @@ def bare_inserts(url, seconds) -> float:
             details = json.dumps({"previous_mass_kg": "10.000", "scale_ref": "S7",
                                   "note": "x" * 200})  # fmt: skip
             while time.monotonic() < deadline:
-                connection.execute(
-                    "INSERT INTO bare_events VALUES (%s, %s, 'weighed', now(), %s, %s, %s)",
-                    [uuid.uuid4(), count, details, "a" * 64, "b" * 64],
-                )
-                count += 1
+                rows = [[uuid.uuid4(), count + i, details, "a" * 64, "b" * 64]
+                        for i in range(rows_per_commit)]  # fmt: skip
+                with connection.transaction(), connection.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO bare_events VALUES (%s, %s, 'weighed', now(), %s, %s, %s)",
+                        rows,
+                    )
+                count += rows_per_commit
         results.put(count)
 
     with psycopg.connect(url, autocommit=True) as connection:
@@ -189,6 +215,7 @@ def percentile(values, share):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=20, help="events per batch request")
     args = parser.parse_args()
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
     url = scratch_database("bench_api")
@@ -205,7 +232,9 @@ def main():
     try:
         wait_until_serving(server)
         bare = bare_inserts(url, 10)
+        bare_batched = bare_inserts(url, 10, rows_per_commit=args.batch)
         per_client = [codes[i::CLIENTS] for i in range(CLIENTS)]
+        batches, size = batch_request(args.batch), args.batch
         phases = {
             "GET /healthz (floor)": run_clients(healthz_request, key, [[]] * CLIENTS, 10, server),
             "weigh, distinct lots": run_clients(
@@ -214,19 +243,30 @@ def main():
             "weigh, one hot lot": run_clients(
                 weigh_request, key, [[hot]] * CLIENTS, args.seconds, server
             ),
+            f"batch of {size}, distinct lots": run_clients(
+                batches, key, per_client, args.seconds, server, size
+            ),
+            f"batch of {size}, one hot lot": run_clients(
+                batches, key, [[hot]] * CLIENTS, args.seconds, server, size
+            ),
         }
     finally:
         server.terminate()
         server.wait()
-    print(f"bare INSERT, 1 commit/row, {CLIENTS} connections: {bare:8,.0f} rows/s")
+    print(f"bare INSERT, {CLIENTS} connections, 1 row/commit:  {bare:8,.0f} rows/s")
+    print(f"bare INSERT, {CLIENTS} connections, {size} rows/commit: {bare_batched:8,.0f} rows/s")
     for label, (rate, latencies, errors, cpu) in phases.items():
         p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
-        spent = ", ".join(f"{part} {ms:.1f}" for part, ms in cpu.items())
-        print(f"{label:<21} {rate:7,.0f} req/s  x{rate / bare:.3f} bare  p50 {p50:5.1f} ms  "
-              f"p99 {p99:5.1f} ms  errors {errors}  CPU ms/request: {spent}")  # fmt: skip
-    rate, latencies, _, _ = phases["weigh, distinct lots"]
-    verdict = rate >= 0.10 * bare and percentile(latencies, 0.99) < 0.1
-    print(f"targets (distinct: >= 10 % of bare, p99 < 100 ms): {'PASS' if verdict else 'FAIL'}")
+        spent = ", ".join(f"{part} {ms:.2f}" for part, ms in cpu.items())
+        like = bare_batched if label.startswith("batch") else bare
+        print(f"{label:<28} {rate:7,.0f} events/s  x{rate / bare:.3f} bare  "
+              f"x{rate / like:.3f} like-for-like  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms/request  "
+              f"errors {errors}  CPU ms/event: {spent}")  # fmt: skip
+    for label in ("weigh, distinct lots", f"batch of {size}, distinct lots"):
+        rate, latencies, _, _ = phases[label]
+        verdict = rate >= 0.10 * bare and percentile(latencies, 0.99) < 0.1
+        print(f"targets ({label}: >= 10 % of bare, p99 < 100 ms): "
+              f"{'PASS' if verdict else 'FAIL'}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from ..errors import DomainError
 from ..models import CustodyEvent, EventKind, Lot, WebhookSubscription
 from ..selectors.genealogy import DOWN, UP, contributions, trace, transformation_outputs
 from ..selectors.verdicts import assess
-from ..selectors.visibility import may_see, visible_events, visible_lots
+from ..selectors.visibility import may_see, may_see_lots, visible_events, visible_lots
 from .auth import request_actor
 from .csv_manifest import COLUMNS, CSVParser, manifest_lines
 from .filters import LotFilter
@@ -309,7 +309,7 @@ def _held_lots(actor, codes) -> dict[str, Lot]:
     """The named lots the caller may see; any other code is refused as unknown (422), whether
     the lot exists or not."""
     wanted = {code for code in codes if code}
-    found = {lot.code: lot for lot in visible_lots(actor.organization).filter(code__in=wanted)}
+    found = _visible_by_code(actor, wanted)
     unknown = sorted(wanted - set(found))
     if unknown:
         raise DomainError("unknown_lot", f"No lot {', '.join(unknown)}.", field="lots")
@@ -319,11 +319,17 @@ def _held_lots(actor, codes) -> dict[str, Lot]:
 def _visible_lots_named(actor, codes: list[str]) -> dict[str, Lot]:
     """The lots a batch names, by code; the first the caller may not see is refused as unknown
     (422), whether it exists or not."""
-    found = {lot.code: lot for lot in visible_lots(actor.organization).filter(code__in=codes)}
+    found = _visible_by_code(actor, codes)
     for index, code in enumerate(codes):
         if code not in found:
             raise DomainError("unknown_lot", f"No lot {code}.", field=f"events[{index}].lot")
     return found
+
+
+def _visible_by_code(actor, codes) -> dict[str, Lot]:
+    lots = list(Lot.objects.filter(code__in=set(codes)))
+    visible = may_see_lots(actor.organization, lots)
+    return {lot.code: lot for lot in lots if lot.pk in visible}
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):

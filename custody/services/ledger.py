@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -48,14 +49,31 @@ class PendingWrites:
         events, self.events = self.events, []
         lots, self.changed_lots = list(self.changed_lots.values()), {}
         CustodyEvent.objects.bulk_create(events)
-        now = timezone.now()
-        for lot in lots:
-            lot.updated_at = now
-        if len(lots) == 1:
-            lots[0].save(update_fields=[*PROJECTED_COLUMNS, "updated_at"])
-        else:
-            Lot.objects.bulk_update(lots, [*PROJECTED_COLUMNS, "updated_at"])
+        _store_projections(lots)
         queue_deliveries(events)
+
+
+def _store_projections(lots: list[Lot]) -> None:
+    """Save the projected state of these lots. Several lots take one UPDATE each, sent in one
+    ``executemany``: ``bulk_update`` builds a CASE expression per lot and field, which cost a
+    millisecond of Python per lot."""
+    now = timezone.now()
+    for lot in lots:
+        lot.updated_at = now
+    if len(lots) == 1:
+        lots[0].save(update_fields=[*PROJECTED_COLUMNS, "updated_at"])
+        return
+    fields = [Lot._meta.get_field(name) for name in (*PROJECTED_COLUMNS, "updated_at")]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    statement = f"UPDATE {quote(Lot._meta.db_table)} SET {assignments} WHERE id = %s"
+    rows = [
+        [field.get_db_prep_save(getattr(lot, field.attname), connection) for field in fields]
+        + [lot.pk]
+        for lot in lots
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, rows)
 
 
 _pending: ContextVar[PendingWrites | None] = ContextVar("custody_pending_writes", default=None)
