@@ -46,10 +46,9 @@ def deliver_webhook(delivery_id: int) -> bool:
 
 @shared_task(name="custody.tasks.deliver_webhooks")
 def deliver_webhooks(delivery_ids: list[int]) -> int:
-    """Fan a batch's deliveries out to one task each (the sweeper sends any left behind)."""
-    for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id)
-    return len(delivery_ids)
+    """A batch's deliveries, one after the other, in the order of their events; those that
+    fail wait for ``send_due_webhooks``, as a single delivery would."""
+    return sum(deliver_webhook(delivery_id) for delivery_id in delivery_ids)
 
 
 @shared_task(name="custody.tasks.send_due_webhooks")

@@ -92,3 +92,21 @@ def test_a_worker_delivers_a_signed_webhook_after_commit(chain, pickup, worker):
             break
         time.sleep(0.2)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+
+
+def test_a_worker_delivers_a_batchs_webhooks_in_order(chain, pickup, worker):
+    with Receiver() as receiver:
+        subscription = WebhookSubscription.objects.create(
+            organization=chain.source, url=receiver.url
+        )
+        weighings = [
+            services.LotAction(lot=pickup, name="weigh", arguments={"mass_kg": mass})
+            for mass in ("2.001", "2.002", "2.003")
+        ]
+        services.record_batch(actor=chain.actor(chain.source), actions=weighings)
+        deadline = time.monotonic() + 60
+        while len(receiver.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    events = [json.loads(body)["event"] for _, body in receiver.requests]
+    assert [event["mass_kg"] for event in events] == ["2.001", "2.002", "2.003"]
+    assert all(verify(subscription.secret, headers, body) for headers, body in receiver.requests)

@@ -65,8 +65,8 @@ def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
-    """One message to the broker: a batch's deliveries are fanned out by a worker, so that
-    the request that wrote them does not wait for a publish per delivery."""
+    """One message to the broker, however many deliveries: the request that wrote a batch's
+    events does not wait for a publish per delivery."""
     from ..tasks import deliver_webhook, deliver_webhooks
 
     try:

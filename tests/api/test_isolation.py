@@ -1,6 +1,7 @@
 """The isolation matrix: every lot endpoint against every organization that may not see or act.
-A stranger gets 404 everywhere (the lot does not exist for it) and no list or feed names it; an
-auditor reads but writes nothing; only the destination receives."""
+A stranger gets 404 everywhere (the lot does not exist for it; a lot named in a request body is
+an ``unknown_lot``, as a code that was never issued) and no list or feed names it; an auditor
+reads but writes nothing; only the destination receives."""
 
 import pytest
 
@@ -51,6 +52,11 @@ def test_strangers_get_404_everywhere_and_no_list_names_the_lot(chain, shipped):
         for listing in ("/api/v1/lots/", "/api/v1/events/"):
             if shipped.code in client.get(listing).content.decode():
                 leaks.append((stranger.slug, "GET", listing, 200))
+        for action, body in bodies(chain, shipped).items():
+            batch = {"events": [{"lot": shipped.code, "action": action, **body}]}
+            response = post(client, "/api/v1/events/", batch)
+            if response.json().get("code") != "unknown_lot":
+                leaks.append((stranger.slug, "POST", f"events {action}", response.status_code))
         split = post(client, "/api/v1/transformations/",
                      {"kind": "split", "lot": shipped.code, "masses": ["1", "1"]})  # fmt: skip
         if split.json().get("code") != "unknown_lot":
@@ -66,6 +72,9 @@ def test_an_auditor_reads_everything_and_writes_nothing(chain, shipped):
     for action, body in bodies(chain, shipped).items():
         response = post(client, f"/api/v1/lots/{shipped.code}/{action}/", body)
         assert (response.status_code, response.json()["code"]) == (403, "read_only_organization")
+        batch = {"events": [{"lot": shipped.code, "action": action, **body}]}
+        response = post(client, "/api/v1/events/", batch)
+        assert (response.status_code, response.json()["code"]) == (403, "read_only_organization")
     assert shipped.events.count() == 2
 
 
@@ -73,6 +82,9 @@ def test_only_the_destination_receives_and_nobody_acts_on_a_lot_in_transit(chain
     source, recycler = keyed(chain.source), keyed(chain.recycler)
     receipt = bodies(chain, shipped)["receive"]
     refused = post(source, f"/api/v1/lots/{shipped.code}/receive/", receipt)
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_destination")
+    batch = {"events": [{"lot": shipped.code, "action": "receive", **receipt}]}
+    refused = post(source, "/api/v1/events/", batch)
     assert (refused.status_code, refused.json()["code"]) == (403, "not_destination")
     for action in ("dispatch", "weigh", "deliver", "dispose"):
         response = post(recycler, f"/api/v1/lots/{shipped.code}/{action}/",
