@@ -56,11 +56,13 @@ def may_see_lots(organization: Organization, lots: Iterable[Lot]) -> set[int]:
         seen = {pk for pk, destination in inbound.items() if destination in own}
     others = [lot.pk for lot in lots if lot.pk not in seen]
     if others:
-        held_or_delivered = CustodyEvent.objects.filter(lot_id__in=others).filter(
+        # One EXISTS alone is a semi-join: each lot's events are read until the first match.
+        held_or_delivered = CustodyEvent.objects.filter(lot=OuterRef("pk")).filter(
             Q(facility__organization=organization)
             | Q(kind=EventKind.DELIVERED, counterparty_facility__organization=organization)
         )
-        seen |= set(held_or_delivered.values_list("lot_id", flat=True).distinct())
+        held = Lot.objects.filter(pk__in=others).filter(Exists(held_or_delivered)).order_by()
+        seen |= set(held.values_list("pk", flat=True))
     return seen
 
 
