@@ -14,13 +14,12 @@ from custody.selectors.ledger import verify_ledger
 
 from ..conftest import drive_manifest
 
-ACTIONS = st.one_of(
-    st.tuples(st.just("weigh"), st.sampled_from(["1.5", "2.25", "0", "-1", "3.5"])),
-    st.tuples(st.just("quarantine"), st.sampled_from(["seal torn", ""])),
-    st.tuples(st.just("release"), st.just("resealed")),
-    st.tuples(st.just("dispatch"), st.just("plant")),
-    st.tuples(st.just("dispose"), st.just("shredded")),
-)
+# Mostly moves that can succeed, some that cannot (bad input, or a state that forbids them).
+ACTIONS = st.sampled_from([
+    ("weigh", "1.5"), ("weigh", "2.25"), ("weigh", "3.5"), ("weigh", "0"), ("weigh", "-1"),
+    ("quarantine", "seal torn"), ("quarantine", ""), ("release", "resealed"),
+    ("dispatch", "plant"), ("dispose", "shredded"),
+])  # fmt: skip
 # What each action's value is to its service.
 ARGUMENTS = {
     "weigh": lambda value, chain: {"mass_kg": Decimal(value)},
