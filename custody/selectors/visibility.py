@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from recyclers.models import SEES_EVERYTHING, Facility, Organization
 
@@ -56,13 +56,16 @@ def may_see_lots(organization: Organization, lots: Iterable[Lot]) -> set[int]:
         seen = {pk for pk, destination in inbound.items() if destination in own}
     others = [lot.pk for lot in lots if lot.pk not in seen]
     if others:
-        # One EXISTS alone is a semi-join: each lot's events are read until the first match.
+        # The first such event of each lot, as a subquery with LIMIT 1: PostgreSQL cannot turn
+        # it into a join, so it reads each lot's events by index and stops at the first match,
+        # whatever its statistics say (as an EXISTS, it once hashed every event in the ledger).
         held_or_delivered = CustodyEvent.objects.filter(lot=OuterRef("pk")).filter(
             Q(facility__organization=organization)
             | Q(kind=EventKind.DELIVERED, counterparty_facility__organization=organization)
         )
-        held = Lot.objects.filter(pk__in=others).filter(Exists(held_or_delivered)).order_by()
-        seen |= set(held.values_list("pk", flat=True))
+        first = Subquery(held_or_delivered.order_by().values("pk")[:1])
+        held = Lot.objects.filter(pk__in=others).annotate(first=first).order_by()
+        seen |= set(held.filter(first__isnull=False).values_list("pk", flat=True))
     return seen
 
 

@@ -66,7 +66,8 @@ def _store_projections(lots: list[Lot]) -> None:
     fields = [Lot._meta.get_field(name) for name in (*PROJECTED_COLUMNS, "updated_at")]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    statement = f"UPDATE {quote(Lot._meta.db_table)} SET {assignments} WHERE id = %s"
+    table, key = quote(Lot._meta.db_table), quote(Lot._meta.pk.column)
+    statement = f"UPDATE {table} SET {assignments} WHERE {key} = %s"
     rows = [
         [field.get_db_prep_save(getattr(lot, field.attname), connection) for field in fields]
         + [lot.pk]
