@@ -229,7 +229,7 @@ class EventFeed(generics.ListAPIView):
         actor = request_actor(request)
         lots = _visible_lots_named(actor, [item["lot"] for item in items])
         actions = [
-            services.LotAction(lot=lots[item.pop("lot")], name=item.pop("action"), arguments=item)
+            services.LotAction(lots[item["lot"]], item["action"], _action_arguments(item))
             for item in items
         ]
         events = services.record_batch(
@@ -314,6 +314,11 @@ def _held_lots(actor, codes) -> dict[str, Lot]:
     if unknown:
         raise DomainError("unknown_lot", f"No lot {', '.join(unknown)}.", field="lots")
     return found
+
+
+def _action_arguments(item: dict) -> dict:
+    """An event of a batch without what names it (``lot``, ``action``): its action's fields."""
+    return {name: value for name, value in item.items() if name not in ("lot", "action")}
 
 
 def _visible_lots_named(actor, codes: list[str]) -> dict[str, Lot]:

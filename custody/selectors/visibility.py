@@ -34,6 +34,7 @@ def visible_events(organization: Organization) -> QuerySet[CustodyEvent]:
 
 
 def may_see(organization: Organization, lot: Lot) -> bool:
+    """The same rule for one lot."""
     return lot.pk in may_see_lots(organization, [lot])
 
 

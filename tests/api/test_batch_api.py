@@ -70,6 +70,22 @@ def test_a_batch_records_each_action_in_order_as_one_at_a_time_would(chain, two_
     assert verify_ledger().broken == []
 
 
+def test_the_destination_receives_and_weighs_an_inbound_lot_in_one_batch(chain, pickup):
+    services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+    answered = post(keyed(chain.recycler), URL, {"events": [
+        {"lot": pickup.code, "action": "receive", "measured_mass_kg": "2.000",
+         "seals_intact": True},
+        {"lot": pickup.code, "action": "weigh", "mass_kg": "1.990"},
+    ]})  # fmt: skip
+    assert answered.status_code == 201, answered.json()
+    received, weighed = answered.json()["events"]
+    assert received["details"]["difference_kg"] == "-0.010"
+    assert weighed["facility"]["id"] == chain.plant.pk
+    lot = Lot.objects.get(pk=pickup.pk)
+    assert (lot.status, lot.custodian_id, lot.mass_kg) == ("received", chain.plant.pk,
+                                                           Decimal("1.990"))  # fmt: skip
+
+
 def test_a_later_action_is_checked_against_what_the_earlier_ones_did(chain, two_lots):
     first, second = two_lots
     before = stored_events()
