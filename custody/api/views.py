@@ -186,11 +186,8 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if direction not in (UP, DOWN):
             raise ValidationError({"direction": ["Use 'up' or 'down'."]})
         genealogy = trace(lot, direction)
-        visible = set(
-            visible_lots(request_actor(request).organization)
-            .filter(pk__in=[node.id for node in genealogy.nodes])
-            .values_list("pk", flat=True)
-        )
+        nodes = Lot.objects.filter(pk__in=[node.id for node in genealogy.nodes])
+        visible = may_see_lots(request_actor(request).organization, nodes)
         document = genealogy_document(genealogy, contributions(lot) if direction == UP else None)
         # Least knowledge: lots the caller never held are named by code only.
         hidden = {node.code for node in genealogy.nodes if node.id not in visible}
