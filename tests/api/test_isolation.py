@@ -3,9 +3,12 @@ A stranger gets 404 everywhere (the lot does not exist for it; a lot named in a 
 an ``unknown_lot``, as a code that was never issued) and no list or feed names it; an auditor
 reads but writes nothing; only the destination receives."""
 
+from decimal import Decimal
+
 import pytest
 
 from custody import services
+from custody.selectors.genealogy import transformation_outputs
 
 from .test_write_api import keyed, post
 
@@ -93,3 +96,23 @@ def test_only_the_destination_receives_and_nobody_acts_on_a_lot_in_transit(chain
     assert post(recycler, f"/api/v1/lots/{shipped.code}/receive/", receipt).status_code == 201
     after = post(source, f"/api/v1/lots/{shipped.code}/weigh/", {"mass_kg": "1"})
     assert (after.status_code, after.json()["code"]) == (403, "not_custodian")
+
+
+def test_a_trace_names_the_lots_the_caller_never_held_by_code_only(chain):
+    from ..custody.genealogy_builders import lot_at_plant
+
+    drives = lot_at_plant(chain, "10.000")
+    recycler = chain.actor(chain.recycler)
+    made = services.process(
+        actor=recycler, inputs=[services.Consume(drives)],
+        outputs=[services.Produce(material="ndfeb_magnets", mass_kg=Decimal("10.000"))],
+    )  # fmt: skip
+    (magnets,) = transformation_outputs(made)
+    services.deliver(actor=recycler, lot=magnets, buyer_facility=chain.buyer_plant)
+
+    def traced(organization) -> dict:
+        document = keyed(organization).get(f"/api/v1/lots/{magnets.code}/trace/").json()
+        return {node["code"]: node["custodian"] is not None for node in document["lots"]}
+
+    assert traced(chain.recycler) == {drives.code: True}  # it received the drives
+    assert traced(chain.buyer) == {drives.code: False}  # the magnets alone were delivered to it
