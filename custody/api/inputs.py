@@ -251,25 +251,32 @@ class BatchEvents(serializers.ListField):
     def __init__(self, **kwargs):
         limit = settings.CUSTODY["MAX_BATCH_EVENTS"]
         super().__init__(child=serializers.DictField(), min_length=1, max_length=limit, **kwargs)
+        # (The child only documents the shape; each event is checked below, by its action.)
 
     def to_internal_value(self, data):
-        if isinstance(data, list) and len(data) > self.max_length:  # refuse before parsing it
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if not data:
+            self.fail("min_length", min_length=1)
+        if len(data) > self.max_length:  # refused before any of it is parsed
             self.fail("max_length", max_length=self.max_length)
         parsed, errors = [], []
         inputs = {}  # one of each kind: building a serializer's fields costs more than using them
-        for item in super().to_internal_value(data):
-            name = item.get("action")
-            if name not in BATCH_ITEMS:
+        for item in data:
+            name = item.get("action") if isinstance(item, dict) else None
+            if not isinstance(item, dict):
+                errors.append([serializers.ErrorDetail("An object.", code="not_a_dict")])
+            elif not isinstance(name, str) or name not in BATCH_ITEMS:
                 choices = ", ".join(BATCH_ITEMS)
                 errors.append({"action": [serializers.ErrorDetail(
                     f"One of {choices}.", code="invalid_choice")]})  # fmt: skip
-                continue
-            item_input = inputs.setdefault(name, BATCH_ITEMS[name]())
-            try:
-                parsed.append(dict(item_input.run_validation(item)))
-                errors.append({})
-            except serializers.ValidationError as error:
-                errors.append(error.detail)
+            else:
+                item_input = inputs.setdefault(name, BATCH_ITEMS[name]())
+                try:
+                    parsed.append(dict(item_input.run_validation(item)))
+                    errors.append({})
+                except serializers.ValidationError as error:
+                    errors.append(error.detail)
         if any(errors):
             raise serializers.ValidationError(errors)
         return parsed

@@ -131,12 +131,25 @@ def test_a_refused_event_is_named_and_nothing_is_written(chain, pickup, event, s
 
 def test_the_shape_of_a_batch_is_checked(chain, pickup):
     source = keyed(chain.source)
-    for body, code in [({"events": []}, "min_length"), ({}, "required"),
-                       ({"events": [1]}, "not_a_dict"), ({"events": "weigh"}, "not_a_list"),
-                       ({"events": [], "extra": 1}, "unknown_field")]:  # fmt: skip
+    weigh = {"lot": pickup.code, "action": "weigh", "mass_kg": "2"}
+    for body, code, field in [
+        ({"events": []}, "min_length", "events"),
+        ({}, "required", "events"),
+        ({"events": [weigh, 1]}, "not_a_dict", "events[1]"),
+        ({"events": [weigh, None]}, "not_a_dict", "events[1]"),
+        ({"events": "weigh"}, "not_a_list", "events"),
+        ({"events": {"0": weigh}}, "not_a_list", "events"),
+        ({"events": [{**weigh, "action": ["weigh"]}]}, "invalid_choice", "events[0].action"),
+        ({"events": [{**weigh, "action": {"a": 1}}]}, "invalid_choice", "events[0].action"),
+        ({"events": [{"lot": pickup.code}]}, "invalid_choice", "events[0].action"),
+        ({"events": [{**weigh, "lot": ["x"]}]}, "invalid", "events[0].lot"),
+        ({"events": [weigh], "extra": 1}, "unknown_field", "extra"),
+    ]:
         refused = post(source, URL, body)
         assert refused.status_code == 400, body
-        assert code in {error["code"] for error in refused.json()["errors"]}, refused.json()
+        assert {"code": code, "field": field} in [
+            {"code": error["code"], "field": error["field"]} for error in refused.json()["errors"]
+        ], refused.json()
     limit = 500
     too_many = [{"lot": pickup.code, "action": "weigh", "mass_kg": "2"}] * (limit + 1)
     refused = post(source, URL, {"events": too_many})
