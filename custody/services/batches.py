@@ -58,7 +58,8 @@ def record_batch(
         )  # fmt: skip
     keys = [action_key(idempotency_key, index) for index in range(len(actions))]
     lock_lots([action.lot for action in actions])
-    prefetch_replays(actor, keys)
+    if idempotency_key:
+        _refuse_another_batch_under(idempotency_key, actor, keys)
     events = []
     for index, (action, key) in enumerate(zip(actions, keys, strict=True)):
         try:
@@ -76,6 +77,24 @@ def record_batch(
     return events
 
 
+def _refuse_another_batch_under(idempotency_key: str, actor: Actor, keys: list[str]) -> None:
+    """A batch retried under its key replays every action; one that a key's earlier batch only
+    partly covers (it had fewer actions, or more) is another batch."""
+    beyond = action_key(idempotency_key, len(keys))
+    used = prefetch_replays(actor, [*keys, beyond])
+    if used and (beyond in used or len(used) < len(keys)):
+        raise DomainError(
+            "idempotency_key_reused",
+            f"Idempotency key {idempotency_key!r} was used for another batch.",
+            field="idempotency_key",
+        )
+
+
+# Joins a batch's key to an action's index. WSGI hands header values over as latin-1 text, so
+# no Idempotency-Key a partner sends can hold it: a derived key never equals a partner's own.
+KEY_SEPARATOR = "\u241f"
+
+
 def action_key(batch_key: str | None, index: int) -> str | None:
     """The idempotency key of a batch's ``index``-th action; a long batch key is hashed so that
     the derived key fits the column."""
@@ -83,4 +102,4 @@ def action_key(batch_key: str | None, index: int) -> str | None:
         return None
     if len(batch_key) > 180:
         batch_key = hashlib.sha256(batch_key.encode()).hexdigest()
-    return f"{batch_key}#{index}"
+    return f"{batch_key}{KEY_SEPARATOR}{index}"

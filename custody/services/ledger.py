@@ -127,15 +127,16 @@ def recorded_events(lot: Lot) -> QuerySet:
     return lot.events.all()
 
 
-def prefetch_replays(actor: Actor, idempotency_keys: Iterable[str]) -> None:
+def prefetch_replays(actor: Actor, idempotency_keys: Iterable[str]) -> set[str]:
     """Read the events written earlier under any of these keys in one query; ``find_replay``
-    then answers for them without asking again."""
+    then answers for them without asking again. Returns the keys that were used."""
     writes = pending_writes()
     keys = [key for key in idempotency_keys if key]
     earlier = CustodyEvent.objects.filter(
         actor_organization=actor.organization, idempotency_key__in=keys
     )
     writes.known_keys = {event.idempotency_key: event for event in earlier}
+    return set(writes.known_keys)
 
 
 def find_replay(actor: Actor, idempotency_key: str | None, *, kind: str) -> CustodyEvent | None:

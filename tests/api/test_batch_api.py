@@ -188,6 +188,23 @@ def test_a_replay_returns_the_first_answer_even_after_the_key_expired(chain, pic
     assert pickup.events.count() == 3
     other = post(source, URL, {"events": batch["events"][:1]}, key="shift-7")
     assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    IdempotencyRecord.objects.all().delete()
+    for events in (batch["events"][:1], [*batch["events"], batch["events"][0]]):
+        other = post(source, URL, {"events": events}, key="shift-7")
+        assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    assert pickup.events.count() == 3
+
+
+def test_a_batchs_keys_never_meet_a_partners_own(chain, pickup):
+    """A partner may send any key, ``shift-8#0`` included: a batch's actions get keys no
+    request can carry."""
+    source = keyed(chain.source)
+    alone = post(source, f"/api/v1/lots/{pickup.code}/weigh/", {"mass_kg": "1"}, key="shift-8#0")
+    batch = post(source, URL, {"events": [{"lot": pickup.code, "action": "weigh",
+                                           "mass_kg": "2"}]}, key="shift-8")  # fmt: skip
+    assert (alone.status_code, batch.status_code) == (201, 201)
+    assert batch.json()["events"][0]["uuid"] != alone.json()["event"]["uuid"]
+    assert Lot.objects.get(pk=pickup.pk).mass_kg == Decimal("2")
 
 
 def test_the_service_refuses_an_empty_or_oversized_batch(chain, pickup, settings):
