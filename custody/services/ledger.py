@@ -2,8 +2,9 @@
 
 A ledger transaction (``transactions.ledger_write``) keeps what it locked and appended in a
 ``PendingWrites``: the lots it holds, with their state as its events leave it, and the events
-not yet inserted. They are written together when it flushes, before it commits, so that a batch
-of events costs a few statements rather than a few per event.
+not yet inserted. They are written together when it ends, just before it commits, so that a
+batch of events costs a few statements rather than a few per event. The reads a service makes
+of a lot's events (``latest_event``, ``event_of``, ``has_event_after``) see the pending ones too.
 """
 
 from collections.abc import Iterable, Sequence
@@ -11,8 +12,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -21,10 +23,10 @@ from recyclers.models import Facility
 from ..actors import Actor
 from ..errors import DomainError
 from ..hashing import NotCanonical, hash_event, ledger_json
-from ..models import CLOSED_STATUSES, CustodyEvent, Lot, LotStatus
+from ..models import CLOSED_STATUSES, CustodyEvent, Lot, LotStatus, WebhookDelivery
 from ..projection import PROJECTED_FIELDS, apply_event
 from .validation import clean_evidence
-from .webhooks import queue_deliveries
+from .webhooks import queue_deliveries, send_after_commit
 
 PROJECTED_COLUMNS = [field.removesuffix("_id") for field in PROJECTED_FIELDS]
 
@@ -37,20 +39,49 @@ class PendingWrites:
         self.events: list[CustodyEvent] = []
         self.changed_lots: dict[int, Lot] = {}
         self.known_keys: dict[str, CustodyEvent] | None = None
+        self.deliveries: list[WebhookDelivery] = []
 
     def stage(self, lot: Lot, event: CustodyEvent) -> None:
         self.events.append(event)
         self.changed_lots[lot.pk] = lot
 
+    def events_of(self, lot: Lot) -> list[CustodyEvent]:
+        return [event for event in self.events if event.lot_id == lot.pk]
+
     def flush(self) -> None:
-        """Insert the staged events, store their lots' new state, queue their webhooks."""
+        """Insert the staged events, store their lots' new state, write their webhook
+        deliveries to the outbox."""
         if not self.events:
             return
         events, self.events = self.events, []
         lots, self.changed_lots = list(self.changed_lots.values()), {}
+        _seal(events, lots)
         CustodyEvent.objects.bulk_create(events)
         _store_projections(lots)
-        queue_deliveries(events)
+        self.deliveries += queue_deliveries(events)
+
+    def finish(self) -> None:
+        """Write what is pending; once the transaction commits, hand its webhook deliveries to
+        the broker, all at once."""
+        self.flush()
+        if self.deliveries:
+            deliveries = self.deliveries
+            transaction.on_commit(lambda: send_after_commit(deliveries))
+
+
+def _seal(events: list[CustodyEvent], lots: list[Lot]) -> None:
+    """Stamp the record time as the events are written and chain their hashes again over it.
+    The event feed holds events back by record time, and a record time older than the moment
+    the insert took the event's id would shorten that hold-back by however long a batch ran."""
+    now = timezone.now()
+    heads: dict[int, str] = {}
+    for event in events:
+        event.recorded_at = now
+        event.prev_hash = heads.get(event.lot_id, event.prev_hash)
+        event.hash = hash_event(event)
+        heads[event.lot_id] = event.hash
+    for lot in lots:
+        lot.head_hash = heads[lot.pk]
 
 
 def _store_projections(lots: list[Lot]) -> None:
@@ -121,10 +152,40 @@ def lock_lots(lots: Sequence[Lot]) -> None:
 
 
 def recorded_events(lot: Lot) -> QuerySet:
-    """The lot's events, those this transaction appended included."""
+    """The lot's events, those this transaction appended included (written first)."""
     if (writes := pending_writes()) is not None:
         writes.flush()
     return lot.events.all()
+
+
+def _pending_events_of(lot: Lot) -> list[CustodyEvent]:
+    writes = pending_writes()
+    return writes.events_of(lot) if writes is not None else []
+
+
+def latest_event(lot: Lot, kind: str) -> CustodyEvent | None:
+    """The lot's latest event of ``kind``, this transaction's included."""
+    for event in reversed(_pending_events_of(lot)):
+        if event.kind == kind:
+            return event
+    return lot.events.filter(kind=kind).order_by("-seq").first()
+
+
+def has_event_after(lot: Lot, seq: int, kinds: Iterable[str]) -> bool:
+    """Whether the lot has an event of one of ``kinds`` after ``seq``, this transaction's
+    included."""
+    kinds = set(kinds)
+    if any(event.seq > seq and event.kind in kinds for event in _pending_events_of(lot)):
+        return True
+    return lot.events.filter(seq__gt=seq, kind__in=kinds).exists()
+
+
+def event_of(lot: Lot, event_uuid: UUID) -> CustodyEvent | None:
+    """The lot's event with this uuid, this transaction's included: such an event is written
+    first, since the event that refers to it stores its id."""
+    if any(event.uuid == event_uuid for event in _pending_events_of(lot)):
+        pending_writes().flush()
+    return lot.events.filter(uuid=event_uuid).first()
 
 
 def prefetch_replays(actor: Actor, idempotency_keys: Iterable[str]) -> set[str]:

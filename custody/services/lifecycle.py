@@ -10,8 +10,10 @@ from ..errors import DomainError
 from ..models import CustodyEvent, EventKind, Lot
 from .ledger import (
     append_event,
+    event_of,
+    has_event_after,
+    latest_event,
     lock_lot,
-    recorded_events,
     replay_for_lot,
     require_custodian,
     require_open,
@@ -109,7 +111,7 @@ def release(
     require_open(lot)
     if not lot.quarantined:
         raise DomainError("lot_not_quarantined", f"{lot.code} is not quarantined.")
-    imposed = recorded_events(lot).filter(kind=EventKind.QUARANTINED).order_by("-seq").first()
+    imposed = latest_event(lot, EventKind.QUARANTINED)
     if imposed.actor_organization_id != actor.organization.pk and not is_operator(actor):
         raise DomainError(
             "not_quarantine_author",
@@ -236,8 +238,11 @@ def correct(
     )
 
 
-def _event_of(lot: Lot, event_uuid: UUID) -> CustodyEvent:
-    event = recorded_events(lot).filter(uuid=event_uuid).first()
+def _event_of(lot: Lot, event_uuid: UUID | str) -> CustodyEvent:
+    try:
+        event = event_of(lot, UUID(str(event_uuid)))
+    except ValueError:
+        event = None
     if event is None:
         raise DomainError(
             "event_not_in_lot", f"{lot.code} has no event {event_uuid}.", field="corrects"
@@ -248,5 +253,4 @@ def _event_of(lot: Lot, event_uuid: UUID) -> CustodyEvent:
 def _is_latest_mass(lot: Lot, event: CustodyEvent) -> bool:
     if event.kind not in MASS_SETTING_KINDS:
         return False
-    later = recorded_events(lot).filter(seq__gt=event.seq, kind__in=MASS_SETTING_KINDS)
-    return not later.exists()
+    return not has_event_after(lot, event.seq, MASS_SETTING_KINDS)

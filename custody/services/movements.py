@@ -11,8 +11,8 @@ from ..errors import DomainError
 from ..models import CustodyEvent, EventKind, Lot
 from .ledger import (
     append_event,
+    latest_event,
     lock_lot,
-    recorded_events,
     replay_for_lot,
     require_custodian,
     require_not_quarantined,
@@ -110,7 +110,7 @@ def receive(
             "invalid_seals_intact", "Say whether the seals were intact.", field="seals_intact"
         )
     measured = clean_mass(measured_mass_kg, field="measured_mass_kg")
-    dispatched = recorded_events(lot).filter(kind=EventKind.DISPATCHED).order_by("-seq").first()
+    dispatched = latest_event(lot, EventKind.DISPATCHED)
     return append_event(
         lot=lot,
         kind=EventKind.RECEIVED,

@@ -35,5 +35,5 @@ def ledger_write(service):
 def _in_transaction(service, args, kwargs):
     with transaction.atomic(), collecting_writes() as writes:
         result = service(*args, **kwargs)
-        writes.flush()
+        writes.finish()
         return result

@@ -8,10 +8,10 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,12 +26,12 @@ MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 10
 
 
-def queue_deliveries(events: Sequence[CustodyEvent]) -> None:
-    """Write one delivery per event and subscription that wants its kind and may see its lot;
-    hand them to Celery once the transaction commits."""
+def queue_deliveries(events: Sequence[CustodyEvent]) -> list[WebhookDelivery]:
+    """Write one delivery per event and subscription that wants its kind and may see its lot
+    (as the lot stands once the events are recorded: visibility only grows)."""
     subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
     if not subscriptions:
-        return
+        return []
     deliveries = []
     for event in events:
         wanting = [subscription for subscription in subscriptions if subscription.wants(event.kind)]
@@ -43,9 +43,7 @@ def queue_deliveries(events: Sequence[CustodyEvent]) -> None:
             for subscription in wanting
             if subscription.organization_id in audience
         ]
-    if deliveries:
-        WebhookDelivery.objects.bulk_create(deliveries)
-        transaction.on_commit(lambda: _enqueue([delivery.pk for delivery in deliveries]))
+    return WebhookDelivery.objects.bulk_create(deliveries)
 
 
 def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
@@ -64,18 +62,22 @@ def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
     return named & organization_ids
 
 
-def _enqueue(delivery_ids: list[int]) -> None:
-    """One message to the broker, however many deliveries: the request that wrote a batch's
-    events does not wait for a publish per delivery."""
+def send_after_commit(deliveries: Sequence[WebhookDelivery]) -> None:
+    """One message to the broker per subscription, with its deliveries in the order of their
+    events; the request that wrote them does not wait for a publish per delivery."""
     from ..tasks import deliver_webhook, deliver_webhooks
 
-    try:
-        if len(delivery_ids) == 1:
-            deliver_webhook.delay(delivery_ids[0])
-        else:
-            deliver_webhooks.delay(delivery_ids)
-    except Exception:  # the broker is down: the sweeper sends them later
-        logger.warning("Broker unavailable; webhook deliveries %s wait", delivery_ids)
+    by_subscription = defaultdict(list)
+    for delivery in deliveries:
+        by_subscription[delivery.subscription_id].append(delivery.pk)
+    for delivery_ids in by_subscription.values():
+        try:
+            if len(delivery_ids) == 1:
+                deliver_webhook.delay(delivery_ids[0])
+            else:
+                deliver_webhooks.delay(delivery_ids)
+        except Exception:  # the broker is down: the sweeper sends them later
+            logger.warning("Broker unavailable; webhook deliveries %s wait", delivery_ids)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

@@ -6,7 +6,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from custody import services
@@ -84,6 +87,26 @@ def test_the_destination_receives_and_weighs_an_inbound_lot_in_one_batch(chain, 
     lot = Lot.objects.get(pk=pickup.pk)
     assert (lot.status, lot.custodian_id, lot.mass_kg) == ("received", chain.plant.pk,
                                                            Decimal("1.990"))  # fmt: skip
+
+
+def test_a_batch_is_written_at_its_end_in_one_insert_and_stamped_then(chain, two_lots):
+    """Reading a lot's dispatch or quarantine mid-batch reads the pending events, not the
+    table: nothing is written before the end, so the record time (which the event feed holds
+    events back by) is when the events were written, however long the batch ran."""
+    first, _ = two_lots
+    started = timezone.now()
+    with CaptureQueriesContext(connection) as statements:
+        answered = post(keyed(chain.source), URL, {"events": [
+            {"lot": first.code, "action": "quarantine", "reason": "seal torn"},
+            {"lot": first.code, "action": "release", "reason": "resealed"},
+            {"lot": first.code, "action": "weigh", "mass_kg": "1.900"},
+        ]})  # fmt: skip
+    assert answered.status_code == 201, answered.json()
+    inserts = [q for q in statements if q["sql"].startswith('INSERT INTO "custody_custodyevent"')]
+    assert len(inserts) == 1
+    recorded = {event["recorded_at"] for event in answered.json()["events"]}
+    assert len(recorded) == 1 and parse_datetime(recorded.pop()) >= started
+    assert verify_ledger().broken == []
 
 
 def test_a_later_action_is_checked_against_what_the_earlier_ones_did(chain, two_lots):
