@@ -46,8 +46,11 @@ def deliver_webhook(delivery_id: int) -> bool:
 
 @shared_task(name="custody.tasks.deliver_webhooks")
 def deliver_webhooks(delivery_ids: list[int]) -> int:
-    """A batch's deliveries, one after the other, in the order of their events; those that
-    fail wait for ``send_due_webhooks``, as a single delivery would."""
+    """One subscription's deliveries from one transaction, one after the other, in the order of
+    their events; those that fail wait for ``send_due_webhooks``, as a single delivery would."""
+    from .services.webhooks import claim
+
+    claim(delivery_ids)
     return sum(deliver_webhook(delivery_id) for delivery_id in delivery_ids)
 
 

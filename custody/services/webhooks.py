@@ -125,6 +125,16 @@ def deliver(delivery: WebhookDelivery) -> bool:
     return delivery.status == DeliveryStatus.DELIVERED
 
 
+def claim(delivery_ids: list[int]) -> None:
+    """Keep the sweeper off deliveries a worker is about to send one after the other, for as
+    long as sending them all may take; if the worker dies meanwhile, the sweeper takes them
+    when that runs out."""
+    lease = timedelta(seconds=TIMEOUT_SECONDS * len(delivery_ids) + 60)
+    WebhookDelivery.objects.filter(
+        pk__in=delivery_ids, status=DeliveryStatus.PENDING, next_attempt_at__isnull=True
+    ).update(next_attempt_at=timezone.now() + lease)
+
+
 def due_deliveries():
     """Pending deliveries whose backoff ran out, or that no worker took within a minute."""
     now = timezone.now()

@@ -3,6 +3,7 @@ services as one action at a time, all or none, idempotent, each refusal named by
 
 import threading
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,12 +17,15 @@ from custody import services
 from custody.errors import DomainError
 from custody.models import (
     CustodyEvent,
+    DeliveryStatus,
     IdempotencyRecord,
     Lot,
     WebhookDelivery,
     WebhookSubscription,
 )
 from custody.selectors.ledger import verify_ledger
+from custody.services import webhooks
+from custody.services.webhooks import due_deliveries
 from custody.tasks import deliver_webhook, deliver_webhooks
 
 from ..conftest import drive_manifest
@@ -295,3 +299,28 @@ def test_batches_sharing_lots_in_any_order_neither_deadlock_nor_fork_a_chain(cha
     for lot in two_lots:
         assert list(lot.events.values_list("seq", flat=True).order_by("seq")) == list(range(1, 42))
     assert verify_ledger().broken == []
+
+
+def test_the_sweeper_leaves_alone_the_deliveries_a_worker_is_sending(
+    chain, two_lots, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A worker sends one subscription's deliveries one after the other; those still waiting
+    their turn are not due, however long the queue was."""
+    WebhookSubscription.objects.create(organization=chain.source, url="http://127.0.0.1:9/")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.record_batch(actor=chain.actor(chain.source), actions=[
+            services.LotAction(lot, "weigh", {"mass_kg": Decimal("2")}) for lot in two_lots
+        ])  # fmt: skip
+    WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    due_while_sending = []
+
+    def send(delivery):
+        due_while_sending.append(set(due_deliveries().values_list("pk", flat=True)))
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.save()
+        return True
+
+    monkeypatch.setattr(webhooks, "deliver", send)
+    ids = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
+    assert deliver_webhooks(ids) == 2
+    assert due_while_sending == [set(), set()]
