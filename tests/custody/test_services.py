@@ -1,6 +1,7 @@
 """The write services: every happy path, and every illegal move with its code and no trace."""
 
 import itertools
+import uuid
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -560,3 +561,16 @@ class TestRegisterIntake:
             arguments["facility"] = chain.data_center
         with refused(code, field):
             services.register_intake(**arguments)
+
+
+def test_a_correction_names_an_event_of_the_lot_by_uuid(chain, pickup):
+    actor = chain.actor(chain.source)
+    for wrong in ("not-a-uuid", uuid.uuid4()):
+        with pytest.raises(DomainError) as refused:
+            services.correct(actor=actor, lot=pickup, corrects=wrong, reason="typo",
+                             mass_kg=Decimal("2"))  # fmt: skip
+        assert (refused.value.code, refused.value.field) == ("event_not_in_lot", "corrects")
+    registered = pickup.events.get()
+    event = services.correct(actor=actor, lot=pickup, corrects=str(registered.uuid),
+                             reason="typo", mass_kg=Decimal("2"))  # fmt: skip
+    assert event.corrects == registered
