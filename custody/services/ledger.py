@@ -141,14 +141,17 @@ def lock_lot(lot: Lot) -> Lot:
     return locked
 
 
-def lock_lots(lots: Sequence[Lot]) -> None:
+def lock_lots(lots: Sequence[Lot]) -> list[Lot]:
     """Lock several lots in one statement, in id order so that two transactions locking
-    overlapping sets cannot deadlock; ``lock_lot`` then returns them without asking again."""
+    overlapping sets cannot deadlock; ``lock_lot`` then returns them without asking again.
+    Returns them in id order, as this transaction's events so far have left them (a lot that
+    no longer exists is left out)."""
     writes = pending_writes()
-    wanted = {lot.pk for lot in lots} - set(writes.locked)
+    ids = {lot.pk for lot in lots}
     locked = Lot.objects.select_for_update(of=("self",)).select_related("custodian", "destination")
-    for lot in locked.filter(pk__in=wanted).order_by("pk"):
+    for lot in locked.filter(pk__in=ids - set(writes.locked)).order_by("pk"):
         writes.locked[lot.pk] = lot
+    return [writes.locked[pk] for pk in sorted(ids) if pk in writes.locked]
 
 
 def recorded_events(lot: Lot) -> QuerySet:

@@ -189,14 +189,8 @@ def correct(
     if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.CORRECTED, lot=lot):
         return replayed
     require_writer(actor)
-    if not isinstance(corrects, CustodyEvent):
-        corrects = _event_of(lot, corrects)
-    if corrects.lot_id != lot.pk:
-        raise DomainError(
-            "event_not_in_lot",
-            f"Event {corrects.uuid} is not an event of {lot.code}.",
-            field="corrects",
-        )
+    # An event still pending in this transaction is written first: the correction stores its id.
+    corrects = _event_of(lot, corrects.uuid if isinstance(corrects, CustodyEvent) else corrects)
     if corrects.actor_organization_id != actor.organization.pk and not is_operator(actor):
         raise DomainError(
             "not_event_author",
@@ -240,9 +234,11 @@ def correct(
 
 def _event_of(lot: Lot, event_uuid: UUID | str) -> CustodyEvent:
     try:
-        event = event_of(lot, UUID(str(event_uuid)))
+        event_uuid = UUID(str(event_uuid))
     except ValueError:
         event = None
+    else:
+        event = event_of(lot, event_uuid)
     if event is None:
         raise DomainError(
             "event_not_in_lot", f"{lot.code} has no event {event_uuid}.", field="corrects"

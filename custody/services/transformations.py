@@ -30,7 +30,7 @@ from ..models import (
     Transformation,
     TransformationKind,
 )
-from .ledger import append_event
+from .ledger import append_event, lock_lots
 from .pickups import new_lot
 from .transactions import ledger_write
 from .validation import (
@@ -258,12 +258,7 @@ def _lock_inputs(inputs: Sequence[Consume]) -> list[Lot]:
                           field="inputs")  # fmt: skip
     # One statement, rows locked in id order: two transformations sharing inputs never
     # hold one lot each while waiting for the other's.
-    locked = list(
-        Lot.objects.select_for_update(of=("self",))
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .select_related("custodian")
-    )
+    locked = lock_lots([consume.lot for consume in inputs])
     if len(locked) != len(ids):
         raise DomainError("unknown_lot", "An input lot does not exist.", field="inputs")
     return locked

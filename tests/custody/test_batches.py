@@ -11,8 +11,10 @@ from custody.errors import DomainError
 from custody.models import Lot
 from custody.projection import projection_drift
 from custody.selectors.ledger import verify_ledger
+from custody.services.transactions import ledger_write
 
 from ..conftest import drive_manifest
+from .genealogy_builders import lot_at_plant
 
 # Mostly moves that can succeed, some that cannot (bad input, or a state that forbids them).
 ACTIONS = st.sampled_from([
@@ -89,4 +91,28 @@ def test_a_batch_does_what_its_actions_one_at_a_time_do(chain, steps):
         assert [state(lot) for lot in batched] == [state(lot) for lot in one_by_one]
         for lot in batched:
             assert projection_drift(lot, lot.events.order_by("seq")) == {}
+    assert verify_ledger().broken == []
+
+
+def test_services_joined_in_one_transaction_see_what_each_other_appended(chain):
+    """A transformation or a correction inside a larger ledger transaction starts from the
+    lots as the earlier services left them, pending events included."""
+    drives = lot_at_plant(chain, "10.000")
+    actor = chain.actor(chain.recycler)
+
+    @ledger_write
+    def weigh_correct_and_split():
+        weighed = services.weigh(actor=actor, lot=drives, mass_kg=Decimal("9.000"))
+        services.correct(actor=actor, lot=drives, corrects=weighed, reason="scale drift",
+                         mass_kg=Decimal("9.500"))  # fmt: skip
+        return services.split(actor=actor, lot=drives, masses=[Decimal("5"), Decimal("4.5")])
+
+    weigh_correct_and_split()
+    drives.refresh_from_db()
+    assert [e.kind for e in drives.events.order_by("seq")][-3:] == [
+        "weighed", "corrected", "transformed",
+    ]  # fmt: skip
+    assert drives.events.get(kind="corrected").corrects.kind == "weighed"
+    assert (drives.status, drives.mass_kg) == ("consumed", Decimal("0"))
+    assert projection_drift(drives, drives.events.order_by("seq")) == {}
     assert verify_ledger().broken == []
