@@ -33,14 +33,10 @@ def reassess_verdicts(everything: bool = False) -> int:
 
 @shared_task(name="custody.tasks.deliver_webhook")
 def deliver_webhook(delivery_id: int) -> bool:
-    from .models import DeliveryStatus, WebhookDelivery
-    from .services.webhooks import deliver
+    """Send one delivery, if it is still to be sent and no other worker or sweep holds it."""
+    from .services.webhooks import deliver, take
 
-    delivery = (
-        WebhookDelivery.objects.select_related("subscription", "event")
-        .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-        .first()
-    )
+    delivery = take(delivery_id)
     return deliver(delivery) if delivery else False
 
 
@@ -48,9 +44,6 @@ def deliver_webhook(delivery_id: int) -> bool:
 def deliver_webhooks(delivery_ids: list[int]) -> int:
     """One subscription's deliveries from one transaction, one after the other, in the order of
     their events; those that fail wait for ``send_due_webhooks``, as a single delivery would."""
-    from .services.webhooks import claim
-
-    claim(delivery_ids)
     return sum(deliver_webhook(delivery_id) for delivery_id in delivery_ids)
 
 
@@ -59,7 +52,7 @@ def send_due_webhooks() -> int:
     """Every minute: retries whose backoff ran out, and deliveries a down broker never got."""
     from .services.webhooks import due_deliveries
 
-    ids = list(due_deliveries().values_list("pk", flat=True)[:500])
+    ids = list(due_deliveries().order_by("pk").values_list("pk", flat=True)[:500])
     for delivery_id in ids:
         deliver_webhook(delivery_id)
     return len(ids)

@@ -125,14 +125,20 @@ def deliver(delivery: WebhookDelivery) -> bool:
     return delivery.status == DeliveryStatus.DELIVERED
 
 
-def claim(delivery_ids: list[int]) -> None:
-    """Keep the sweeper off deliveries a worker is about to send one after the other, for as
-    long as sending them all may take; if the worker dies meanwhile, the sweeper takes them
-    when that runs out."""
-    lease = timedelta(seconds=TIMEOUT_SECONDS * len(delivery_ids) + 60)
-    WebhookDelivery.objects.filter(
-        pk__in=delivery_ids, status=DeliveryStatus.PENDING, next_attempt_at__isnull=True
-    ).update(next_attempt_at=timezone.now() + lease)
+# How long a sender holds a delivery it took: more than one send may last.
+SEND_LEASE = timedelta(seconds=2 * TIMEOUT_SECONDS + 30)
+
+
+def take(delivery_id: int) -> WebhookDelivery | None:
+    """Take a pending delivery that is due (or was never tried) for one send: its next attempt
+    moves past the time a send may take, in one conditional UPDATE, so that no other worker or
+    sweep sends it meanwhile. None if it is sent, not due, or another sender holds it."""
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    taken = WebhookDelivery.objects.filter(due, pk=delivery_id, status=DeliveryStatus.PENDING)
+    if not taken.update(next_attempt_at=now + SEND_LEASE):
+        return None
+    return WebhookDelivery.objects.select_related("subscription", "event").get(pk=delivery_id)
 
 
 def due_deliveries():
