@@ -90,9 +90,10 @@ def _refuse_another_batch_under(idempotency_key: str, actor: Actor, keys: list[s
         )
 
 
-# Joins a batch's key to an action's index. WSGI hands header values over as latin-1 text, so
-# no Idempotency-Key a partner sends can hold it: a derived key never equals a partner's own.
+# WSGI hands header values over as latin-1 text, so no Idempotency-Key a partner sends can hold
+# these: a derived key never equals a partner's own, nor a hashed key a partner's plain one.
 KEY_SEPARATOR = "\u241f"
+HASHED_KEY_MARK = "\u241e"
 
 
 def action_key(batch_key: str | None, index: int) -> str | None:
@@ -101,5 +102,5 @@ def action_key(batch_key: str | None, index: int) -> str | None:
     if not batch_key:
         return None
     if len(batch_key) > 180:
-        batch_key = hashlib.sha256(batch_key.encode()).hexdigest()
+        batch_key = HASHED_KEY_MARK + hashlib.sha256(batch_key.encode()).hexdigest()
     return f"{batch_key}{KEY_SEPARATOR}{index}"

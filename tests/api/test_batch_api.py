@@ -1,6 +1,7 @@
 """Batches of lot actions (``POST /api/v1/events/``): recorded in order through the same
 services as one action at a time, all or none, idempotent, each refusal named by its index."""
 
+import hashlib
 import threading
 import uuid
 from datetime import timedelta
@@ -231,6 +232,12 @@ def test_a_batchs_keys_never_meet_a_partners_own(chain, pickup):
     assert (alone.status_code, batch.status_code) == (201, 201)
     assert batch.json()["events"][0]["uuid"] != alone.json()["event"]["uuid"]
     assert Lot.objects.get(pk=pickup.pk).mass_kg == Decimal("2")
+    long_key = "k" * 190  # hashed to fit; its hash sent as a key of its own is another key
+    weigh = {"events": [{"lot": pickup.code, "action": "weigh", "mass_kg": "3"}]}
+    hashed = hashlib.sha256(long_key.encode()).hexdigest()
+    assert post(source, URL, weigh, key=long_key).status_code == 201
+    assert post(source, URL, weigh, key=hashed).status_code == 201
+    assert pickup.events.filter(kind="weighed").count() == 4
 
 
 def test_the_service_refuses_an_empty_or_oversized_batch(chain, pickup, settings):
