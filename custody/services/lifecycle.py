@@ -171,7 +171,7 @@ def correct(
     *,
     actor: Actor,
     lot: Lot,
-    corrects: CustodyEvent | UUID,
+    corrects: CustodyEvent | UUID | str,
     reason: str,
     mass_kg: Decimal | None = None,
     corrections: dict | None = None,
