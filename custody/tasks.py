@@ -33,7 +33,8 @@ def reassess_verdicts(everything: bool = False) -> int:
 
 @shared_task(name="custody.tasks.deliver_webhook")
 def deliver_webhook(delivery_id: int) -> bool:
-    """Send one delivery, if it is still to be sent and no other worker or sweep holds it."""
+    """Send one delivery, if it is still to be sent and no other worker or sweep holds it.
+    (Still a task of its own for the messages queued one per delivery before batches.)"""
     from .services.webhooks import deliver, take
 
     delivery = take(delivery_id)

@@ -125,6 +125,11 @@ def collecting_writes():
         _pending.reset(token)
 
 
+def _locking() -> QuerySet:
+    """Lots read with their row lock, and the facilities the rules look at."""
+    return Lot.objects.select_for_update(of=("self",)).select_related("custodian", "destination")
+
+
 def lock_lot(lot: Lot) -> Lot:
     """Reload ``lot`` holding its row lock until the transaction ends; a lot this transaction
     already holds is returned as its events so far have left it.
@@ -134,8 +139,7 @@ def lock_lot(lot: Lot) -> Lot:
     writes = pending_writes()
     if writes is not None and lot.pk in writes.locked:
         return writes.locked[lot.pk]
-    locked = Lot.objects.select_for_update(of=("self",)).select_related("custodian", "destination")
-    locked = locked.get(pk=lot.pk)
+    locked = _locking().get(pk=lot.pk)
     if writes is not None:
         writes.locked[locked.pk] = locked
     return locked
@@ -148,8 +152,7 @@ def lock_lots(lots: Sequence[Lot]) -> list[Lot]:
     no longer exists is left out)."""
     writes = pending_writes()
     ids = {lot.pk for lot in lots}
-    locked = Lot.objects.select_for_update(of=("self",)).select_related("custodian", "destination")
-    for lot in locked.filter(pk__in=ids - set(writes.locked)).order_by("pk"):
+    for lot in _locking().filter(pk__in=ids - set(writes.locked)).order_by("pk"):
         writes.locked[lot.pk] = lot
     return [writes.locked[pk] for pk in sorted(ids) if pk in writes.locked]
 

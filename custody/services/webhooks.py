@@ -65,17 +65,14 @@ def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
 def send_after_commit(deliveries: Sequence[WebhookDelivery]) -> None:
     """One message to the broker per subscription, with its deliveries in the order of their
     events; the request that wrote them does not wait for a publish per delivery."""
-    from ..tasks import deliver_webhook, deliver_webhooks
+    from ..tasks import deliver_webhooks
 
     by_subscription = defaultdict(list)
     for delivery in deliveries:
         by_subscription[delivery.subscription_id].append(delivery.pk)
     for delivery_ids in by_subscription.values():
         try:
-            if len(delivery_ids) == 1:
-                deliver_webhook.delay(delivery_ids[0])
-            else:
-                deliver_webhooks.delay(delivery_ids)
+            deliver_webhooks.delay(delivery_ids)
         except Exception:  # the broker is down: the sweeper sends them later
             logger.warning("Broker unavailable; webhook deliveries %s wait", delivery_ids)
 

@@ -26,7 +26,7 @@ from custody.models import (
 )
 from custody.selectors.ledger import verify_ledger
 from custody.services import webhooks
-from custody.tasks import deliver_webhook, deliver_webhooks, send_due_webhooks
+from custody.tasks import deliver_webhooks, send_due_webhooks
 
 from ..conftest import drive_manifest
 from .test_read_api import key_for
@@ -262,7 +262,6 @@ def test_a_batch_queues_its_webhooks_with_one_broker_message(
     WebhookSubscription.objects.create(organization=chain.source, url="http://127.0.0.1:9/")
     published = []
     monkeypatch.setattr(deliver_webhooks, "delay", lambda ids: published.append(ids))
-    monkeypatch.setattr(deliver_webhook, "delay", lambda pk: published.append([pk]))
     with django_capture_on_commit_callbacks(execute=True):
         answered = post(keyed(chain.source), URL, {"events": [
             {"lot": lot.code, "action": "weigh", "mass_kg": "2"} for lot in two_lots

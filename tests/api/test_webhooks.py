@@ -102,12 +102,12 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(
 def test_a_delivery_written_while_the_broker_was_down_is_sent_later(
     chain, pickup, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from custody.tasks import deliver_webhook
+    from custody.tasks import deliver_webhooks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(deliver_webhook, "delay", broker_down)
+    monkeypatch.setattr(deliver_webhooks, "delay", broker_down)
     with Receiver() as receiver:
         WebhookSubscription.objects.create(organization=chain.source, url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
