@@ -48,11 +48,14 @@ def prepare(lots_per_client: int):
     actor = Actor(organization=source)
     codes = [
         services.register_pickup(
-            actor=actor, facility=dc, material="hdd", mass_kg=Decimal("10"),
+            actor=actor,
+            facility=dc,
+            material="hdd",
+            mass_kg=Decimal("10"),
             assets=[services.AssetLine(category="hdd_3_5", serial=f"S{n}")],
         ).code
         for n in range(CLIENTS * lots_per_client + 1)
-    ]  # fmt: skip
+    ]
     WebhookSubscription.objects.create(organization=source, url="http://127.0.0.1:9/hook")
     _, key = OrganizationAPIKey.objects.create_key(name="bench", organization=source)
     return key, codes[:-1], codes[-1]
@@ -63,8 +66,12 @@ def mass(n: int) -> str:
 
 
 def api_headers(key) -> dict:
-    return {"Authorization": f"Api-Key {key}", "Idempotency-Key": str(uuid.uuid4()),
-            "Content-Type": "application/json", "Host": "127.0.0.1"}  # fmt: skip
+    return {
+        "Authorization": f"Api-Key {key}",
+        "Idempotency-Key": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+        "Host": "127.0.0.1",
+    }
 
 
 def weigh_request(key, codes, n):
@@ -166,11 +173,14 @@ def bare_inserts(url, seconds, rows_per_commit=1) -> float:
     def worker(results):
         count, deadline = 0, time.monotonic() + seconds
         with psycopg.connect(url, autocommit=True) as connection:
-            details = json.dumps({"previous_mass_kg": "10.000", "scale_ref": "S7",
-                                  "note": "x" * 200})  # fmt: skip
+            details = json.dumps(
+                {"previous_mass_kg": "10.000", "scale_ref": "S7", "note": "x" * 200}
+            )
             while time.monotonic() < deadline:
-                rows = [[uuid.uuid4(), count + i, details, "a" * 64, "b" * 64]
-                        for i in range(rows_per_commit)]  # fmt: skip
+                rows = [
+                    [uuid.uuid4(), count + i, details, "a" * 64, "b" * 64]
+                    for i in range(rows_per_commit)
+                ]
                 with connection.transaction(), connection.cursor() as cursor:
                     cursor.executemany(
                         "INSERT INTO bare_events VALUES (%s, %s, 'weighed', now(), %s, %s, %s)",
@@ -180,9 +190,11 @@ def bare_inserts(url, seconds, rows_per_commit=1) -> float:
         results.put(count)
 
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("CREATE TABLE IF NOT EXISTS bare_events (id uuid, lot_id bigint,"
-                           " kind text, occurred_at timestamptz, details jsonb,"
-                           " prev_hash text, hash text)")  # fmt: skip
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS bare_events (id uuid, lot_id bigint,"
+            " kind text, occurred_at timestamptz, details jsonb,"
+            " prev_hash text, hash text)"
+        )
     results = multiprocessing.Queue()
     processes = [multiprocessing.Process(target=worker, args=(results,)) for _ in range(CLIENTS)]
     for process in processes:
@@ -221,14 +233,30 @@ def main():
     url = scratch_database("bench_api")
     key, codes, hot = prepare(lots_per_client=200)
     # Connections that outlive the run: a backend that ends takes its CPU count with it.
-    env = os.environ | {"DATABASE_URL": url, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1",
-                        "SECURE_SSL_REDIRECT": "0", "API_THROTTLE_RATE": "1000000/min",
-                        "DB_CONN_MAX_AGE": "3600"}  # fmt: skip
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "API_THROTTLE_RATE": "1000000/min",
+        "DB_CONN_MAX_AGE": "3600",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "4",
-         "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"],
-        cwd=REPO, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+    )
     try:
         wait_until_serving(server)
         bare = bare_inserts(url, 10)
@@ -259,14 +287,15 @@ def main():
         p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
         spent = ", ".join(f"{part} {ms:.2f}" for part, ms in cpu.items())
         like = bare_batched if label.startswith("batch") else bare
-        print(f"{label:<28} {rate:7,.0f} events/s  x{rate / bare:.3f} bare  "
-              f"x{rate / like:.3f} like-for-like  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms/request  "
-              f"errors {errors}  CPU ms/event: {spent}")  # fmt: skip
+        print(
+            f"{label:<28} {rate:7,.0f} events/s  x{rate / bare:.3f} bare  "
+            f"x{rate / like:.3f} like-for-like  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms/request  "
+            f"errors {errors}  CPU ms/event: {spent}"
+        )
     for label in ("weigh, distinct lots", f"batch of {size}, distinct lots"):
         rate, latencies, _, _ = phases[label]
         verdict = rate >= 0.10 * bare and percentile(latencies, 0.99) < 0.1
-        print(f"targets ({label}: >= 10 % of bare, p99 < 100 ms): "
-              f"{'PASS' if verdict else 'FAIL'}")  # fmt: skip
+        print(f"targets ({label}: >= 10 % of bare, p99 < 100 ms): {'PASS' if verdict else 'FAIL'}")
 
 
 if __name__ == "__main__":

@@ -42,9 +42,11 @@ def build(blocks: int, url: str) -> list[int]:
 
     organization = Organization.objects.create(slug="bench", name="Bench", country="US")
     facilities = [
-        Facility.objects.create(organization=organization, name=f"Site {n}", kind="other",
-                                country="US") for n in range(5)
-    ]  # fmt: skip
+        Facility.objects.create(
+            organization=organization, name=f"Site {n}", kind="other", country="US"
+        )
+        for n in range(5)
+    ]
     rng = random.Random(42)
     now = datetime(2026, 6, 1, tzinfo=UTC)
     next_id, finals = 1, []
@@ -68,12 +70,23 @@ def build(blocks: int, url: str) -> list[int]:
                     ids = list(range(next_id, next_id + size))
                     next_id += size
                     for lot_id in ids:
-                        lots.write_row((
-                            lot_id, f"LOT-2026-{lot_id:07d}", TIER_MATERIALS[tier],
-                            "consumed" if tier < 4 else "registered", "10.000",
-                            facilities[tier].pk, facilities[0].pk if tier == 0 else None,
-                            False, 1, "0" * 64, "", now, now,
-                        ))  # fmt: skip
+                        lots.write_row(
+                            (
+                                lot_id,
+                                f"LOT-2026-{lot_id:07d}",
+                                TIER_MATERIALS[tier],
+                                "consumed" if tier < 4 else "registered",
+                                "10.000",
+                                facilities[tier].pk,
+                                facilities[0].pk if tier == 0 else None,
+                                False,
+                                1,
+                                "0" * 64,
+                                "",
+                                now,
+                                now,
+                            )
+                        )
                     tiers.append(ids)
                 for below, above in itertools.pairwise(tiers):
                     ratio = len(below) / len(above)
@@ -152,8 +165,10 @@ def main() -> None:
         plan = bare_connection.execute("EXPLAIN ANALYZE " + BARE, [target.pk]).fetchall()
     ancestors = upstream(target)
     shares = contributions(target)
-    print(f"final batch {target.code}: {len(ancestors):,} ancestors ({len(rows):,} rows from "
-          f"the bare walk), {len(shares.pickups):,} pickups")  # fmt: skip
+    print(
+        f"final batch {target.code}: {len(ancestors):,} ancestors ({len(rows):,} rows from "
+        f"the bare walk), {len(shares.pickups):,} pickups"
+    )
     connection.ensure_connection()
     ids_seconds = median_seconds(lambda: upstream(target), 7)
     lineage_seconds = median_seconds(lambda: lineage(target), 7)
@@ -161,14 +176,20 @@ def main() -> None:
     for label, seconds, goal, met in [
         ("bare walk, server defaults (JIT on)", bare_jit_seconds, "", None),
         ("bare walk (ids, depths), JIT off", bare_seconds, "", None),
-        ("upstream(): ids and depths", ids_seconds, "<= 1.5x bare",
-         ids_seconds <= 1.5 * bare_seconds),
+        (
+            "upstream(): ids and depths",
+            ids_seconds,
+            "<= 1.5x bare",
+            ids_seconds <= 1.5 * bare_seconds,
+        ),
         ("lineage(): with lot attributes", lineage_seconds, "< 100 ms", lineage_seconds < 0.1),
         ("contributions()", shares_seconds, "< 1 s", shares_seconds < 1),
-    ]:  # fmt: skip
+    ]:
         verdict = "" if met is None else ("PASS" if met else "FAIL")
-        print(f"{label:<38}{seconds * 1000:9.1f} ms  x{seconds / bare_seconds:5.2f} bare  "
-              f"{goal:<13} {verdict}")  # fmt: skip
+        print(
+            f"{label:<38}{seconds * 1000:9.1f} ms  x{seconds / bare_seconds:5.2f} bare  "
+            f"{goal:<13} {verdict}"
+        )
     print("\nplan of the bare walk:")
     for (line,) in plan:
         print("  " + line)

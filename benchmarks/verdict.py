@@ -38,8 +38,9 @@ def build() -> int:
     def organization(slug, role):
         org = Organization.objects.create(slug=slug, name=slug.title(), country="US")
         org.roles.set(OrganizationRole.objects.filter(code=role))
-        return org, Facility.objects.create(organization=org, name=f"{slug} site", kind="other",
-                                            country="US")  # fmt: skip
+        return org, Facility.objects.create(
+            organization=org, name=f"{slug} site", kind="other", country="US"
+        )
 
     now = timezone.now()
     today = now.date()
@@ -49,28 +50,38 @@ def build() -> int:
 
     with transaction.atomic():
         source, dc1 = organization("source", "source")
-        dc2 = Facility.objects.create(organization=source, name="DC 2", kind="data_center",
-                                      country="US")  # fmt: skip
+        dc2 = Facility.objects.create(
+            organization=source, name="DC 2", kind="data_center", country="US"
+        )
         recycler, plant = organization("recycler", "recycler")
         separator, separation = organization("separator", "separator")
         refinery, refining = organization("refinery", "refinery")
         for facility, scheme in [(plant, "r2v3"), (separation, "iso_14001"), (refining, "rmap")]:
-            Certification.objects.create(facility=facility, scheme=scheme, number=f"C-{scheme}",
-                                         valid_from=today - timedelta(days=500),
-                                         valid_until=today + timedelta(days=500))  # fmt: skip
-        src, rec, sep, ref = (Actor(organization=o) for o in (source, recycler, separator,
-                                                               refinery))  # fmt: skip
+            Certification.objects.create(
+                facility=facility,
+                scheme=scheme,
+                number=f"C-{scheme}",
+                valid_from=today - timedelta(days=500),
+                valid_until=today + timedelta(days=500),
+            )
+        src, rec, sep, ref = (
+            Actor(organization=o) for o in (source, recycler, separator, refinery)
+        )
 
         def output(transformation):
             (lot,) = transformation_outputs(transformation)
             return lot
 
         def ship(lot, sender, destination, receiver, days):
-            services.dispatch(actor=sender, lot=lot, destination=destination,
-                              occurred_at=at(days))  # fmt: skip
+            services.dispatch(actor=sender, lot=lot, destination=destination, occurred_at=at(days))
             lot.refresh_from_db()
-            services.receive(actor=receiver, lot=lot, measured_mass_kg=lot.mass_kg,
-                             seals_intact=True, occurred_at=at(days - 1))  # fmt: skip
+            services.receive(
+                actor=receiver,
+                lot=lot,
+                measured_mass_kg=lot.mass_kg,
+                seals_intact=True,
+                occurred_at=at(days - 1),
+            )
 
         magnets = []
         started = time.perf_counter()
@@ -78,40 +89,65 @@ def build() -> int:
             drives = []
             for n in range(GROUP):
                 lot = services.register_pickup(
-                    actor=src, facility=dc1 if n % 2 else dc2, material="hdd",
-                    mass_kg=Decimal("6.800"), occurred_at=at(100),
-                    assets=[services.AssetLine(category="hdd_3_5", serial=f"{group}-{n}-{d}",
-                                               sanitization_method="purge",
-                                               sanitized_at=at(101)) for d in range(10)],
-                )  # fmt: skip
+                    actor=src,
+                    facility=dc1 if n % 2 else dc2,
+                    material="hdd",
+                    mass_kg=Decimal("6.800"),
+                    occurred_at=at(100),
+                    assets=[
+                        services.AssetLine(
+                            category="hdd_3_5",
+                            serial=f"{group}-{n}-{d}",
+                            sanitization_method="purge",
+                            sanitized_at=at(101),
+                        )
+                        for d in range(10)
+                    ],
+                )
                 ship(lot, src, plant, rec, 99)
                 services.weigh(actor=rec, lot=lot, mass_kg=Decimal("6.800"), occurred_at=at(97))
                 drives.append(lot)
-            magnets.append(output(services.process(
-                actor=rec, inputs=[Consume(lot) for lot in drives],
-                outputs=[Produce("ndfeb_magnets", Decimal("1.800"))],
-                residues=[Residue("steel", Decimal("66.000"))], occurred_at=at(90),
-            )))  # fmt: skip
+            magnets.append(
+                output(
+                    services.process(
+                        actor=rec,
+                        inputs=[Consume(lot) for lot in drives],
+                        outputs=[Produce("ndfeb_magnets", Decimal("1.800"))],
+                        residues=[Residue("steel", Decimal("66.000"))],
+                        occurred_at=at(90),
+                    )
+                )
+            )
             if group % 100 == 99:
                 print(f"  {(group + 1) * GROUP:,} pickups ({time.perf_counter() - started:.0f} s)")
         for lot in magnets:
             ship(lot, rec, separation, sep, 80)
         concentrates = [
-            output(services.process(
-                actor=sep, inputs=[Consume(lot) for lot in magnets[i:i + GROUP]],
-                outputs=[Produce("ree_concentrate", Decimal("5.400"))],
-                residues=[Residue("slag", Decimal("12.600"))], occurred_at=at(70),
-            )) for i in range(0, len(magnets), GROUP)
-        ]  # fmt: skip
+            output(
+                services.process(
+                    actor=sep,
+                    inputs=[Consume(lot) for lot in magnets[i : i + GROUP]],
+                    outputs=[Produce("ree_concentrate", Decimal("5.400"))],
+                    residues=[Residue("slag", Decimal("12.600"))],
+                    occurred_at=at(70),
+                )
+            )
+            for i in range(0, len(magnets), GROUP)
+        ]
         for lot in concentrates:
             ship(lot, sep, refining, ref, 60)
         oxides = [
-            output(services.process(
-                actor=ref, inputs=[Consume(lot) for lot in concentrates[i:i + GROUP]],
-                outputs=[Produce("ndpr_oxide", Decimal("40.000"))],
-                residues=[Residue("slag", Decimal("14.000"))], occurred_at=at(50),
-            )) for i in range(0, len(concentrates), GROUP)
-        ]  # fmt: skip
+            output(
+                services.process(
+                    actor=ref,
+                    inputs=[Consume(lot) for lot in concentrates[i : i + GROUP]],
+                    outputs=[Produce("ndpr_oxide", Decimal("40.000"))],
+                    residues=[Residue("slag", Decimal("14.000"))],
+                    occurred_at=at(50),
+                )
+            )
+            for i in range(0, len(concentrates), GROUP)
+        ]
         final = output(services.merge(actor=ref, lots=oxides, occurred_at=at(40)))
     return final.pk
 
@@ -146,8 +182,10 @@ def main() -> None:
         final = Lot.objects.get(pk=build())
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
-    print(f"ledger: {Lot.objects.count():,} lots, {CustodyEvent.objects.count():,} events "
-          f"({time.perf_counter() - started:.0f} s to build)")  # fmt: skip
+    print(
+        f"ledger: {Lot.objects.count():,} lots, {CustodyEvent.objects.count():,} events "
+        f"({time.perf_counter() - started:.0f} s to build)"
+    )
 
     with psycopg.connect(url, autocommit=True) as bare_connection:
         bare_connection.execute("SET jit = off")
@@ -165,12 +203,16 @@ def main() -> None:
     with CaptureQueriesContext(connection) as queries:
         verdict = assess(final)
     seconds = median_seconds(lambda: assess(final))
-    print(f"final batch {final.code}: {len(verdict.pickups):,} pickups, {events:,} events "
-          f"upstream; outcome {verdict.outcome} with {len(verdict.findings)} findings")  # fmt: skip
+    print(
+        f"final batch {final.code}: {len(verdict.pickups):,} pickups, {events:,} events "
+        f"upstream; outcome {verdict.outcome} with {len(verdict.findings)} findings"
+    )
     print(f"bare walk + read events      {bare_seconds * 1000:8.0f} ms")
-    print(f"assess()                     {seconds * 1000:8.0f} ms  x{seconds / bare_seconds:.1f} "
-          f"bare  {len(queries.captured_queries)} queries  target < 2 s: "
-          f"{'PASS' if seconds < 2 else 'FAIL'}")  # fmt: skip
+    print(
+        f"assess()                     {seconds * 1000:8.0f} ms  x{seconds / bare_seconds:.1f} "
+        f"bare  {len(queries.captured_queries)} queries  target < 2 s: "
+        f"{'PASS' if seconds < 2 else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

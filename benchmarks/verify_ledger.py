@@ -58,16 +58,44 @@ def build(events: int, per_lot: int) -> None:
             event_uuid = uuid.uuid4()
             mass = Decimal("1250.250")
             content = event_content(
-                uuid=event_uuid, lot_code=code, seq=seq, kind=kind, occurred_at=moment,
-                recorded_at=moment, actor_organization_id=organization.pk, actor_user_id=None,
-                actor_api_key="", facility_id=origin.pk, counterparty_facility_id=target.pk,
-                mass_kg=mass, details=details, evidence=[], corrects_uuid=None, prev_hash=prev,
-            )  # fmt: skip
+                uuid=event_uuid,
+                lot_code=code,
+                seq=seq,
+                kind=kind,
+                occurred_at=moment,
+                recorded_at=moment,
+                actor_organization_id=organization.pk,
+                actor_user_id=None,
+                actor_api_key="",
+                facility_id=origin.pk,
+                counterparty_facility_id=target.pk,
+                mass_kg=mass,
+                details=details,
+                evidence=[],
+                corrects_uuid=None,
+                prev_hash=prev,
+            )
             digest = content_hash(content)
-            event_rows.append((
-                event_uuid, lot_id, seq, kind, moment, moment, organization.pk, "", origin.pk,
-                target.pk, mass, json.dumps(details), "[]", "", prev, digest,
-            ))  # fmt: skip
+            event_rows.append(
+                (
+                    event_uuid,
+                    lot_id,
+                    seq,
+                    kind,
+                    moment,
+                    moment,
+                    organization.pk,
+                    "",
+                    origin.pk,
+                    target.pk,
+                    mass,
+                    json.dumps(details),
+                    "[]",
+                    "",
+                    prev,
+                    digest,
+                )
+            )
             prev = digest
         lot_rows.append((lot_id, code, "hdd", "received", origin.pk, mass, per_lot, prev, moment))
     with connection.cursor() as cursor:
@@ -110,10 +138,28 @@ def bare(url: str) -> int:
     return count
 
 
-BARE_KEYS = ("lot_id", "lot", "head_seq", "head_hash", "seq", "uuid", "kind", "occurred_at",
-             "recorded_at", "actor_organization", "actor_user", "actor_api_key", "facility",
-             "counterparty_facility", "mass_kg", "details", "evidence", "corrects", "prev_hash",
-             "hash")  # fmt: skip
+BARE_KEYS = (
+    "lot_id",
+    "lot",
+    "head_seq",
+    "head_hash",
+    "seq",
+    "uuid",
+    "kind",
+    "occurred_at",
+    "recorded_at",
+    "actor_organization",
+    "actor_user",
+    "actor_api_key",
+    "facility",
+    "counterparty_facility",
+    "mass_kg",
+    "details",
+    "evidence",
+    "corrects",
+    "prev_hash",
+    "hash",
+)
 
 
 def main() -> None:

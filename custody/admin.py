@@ -757,8 +757,15 @@ class CertificationRequirementInline(admin.TabularInline):
 
 @admin.register(OriginPolicy)
 class OriginPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "version", "is_default", "allowed", "denied", "max_transit_days",
-                    "updated_at"]  # fmt: skip
+    list_display = [
+        "name",
+        "version",
+        "is_default",
+        "allowed",
+        "denied",
+        "max_transit_days",
+        "updated_at",
+    ]
     readonly_fields = ["version", "updated_at"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [DriveContentWindowInline, YieldWindowInline, CertificationRequirementInline]
@@ -806,8 +813,16 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """The delivery log: status, attempts, last answer and error, next try."""
 
-    list_display = ["created_at", "subscription", "event", "status", "attempts",
-                    "last_status_code", "next_attempt_at", "delivered_at"]  # fmt: skip
+    list_display = [
+        "created_at",
+        "subscription",
+        "event",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
     list_filter = ["status", ("subscription__organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["subscription__url", "event__lot__code", "last_error"]
     list_select_related = ["subscription__organization", "event__lot"]

@@ -56,9 +56,12 @@ def problem_exception_handler(exc, context):
     headers = {key: value for key, value in response.headers.items() if key != "Content-Type"}
     if isinstance(exc, exceptions.ValidationError):
         return problem(
-            status.HTTP_400_BAD_REQUEST, "invalid", "The request is not valid.",
-            _field_errors(exc.detail), headers,
-        )  # fmt: skip
+            status.HTTP_400_BAD_REQUEST,
+            "invalid",
+            "The request is not valid.",
+            _field_errors(exc.detail),
+            headers,
+        )
     code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
     return problem(response.status_code, code, str(exc.detail), headers=headers)
 
@@ -73,12 +76,19 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
         ]
     if isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
-            return [{"field": prefix or None, "code": item.code, "message": str(item)}
-                    for item in detail]  # fmt: skip
+            return [
+                {"field": prefix or None, "code": item.code, "message": str(item)}
+                for item in detail
+            ]
         return [
             error
             for index, item in enumerate(detail)
             for error in _field_errors(item, f"{prefix}[{index}]")
         ]
-    return [{"field": prefix or None, "code": getattr(detail, "code", "invalid"),
-             "message": str(detail)}]  # fmt: skip
+    return [
+        {
+            "field": prefix or None,
+            "code": getattr(detail, "code", "invalid"),
+            "message": str(detail),
+        }
+    ]

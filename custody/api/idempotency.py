@@ -47,10 +47,16 @@ def idempotent(view_method):
                 record = None
             if record is not None:
                 if record.fingerprint != fingerprint:
-                    return problem(422, "idempotency_key_reused",
-                                   f"{HEADER} {key!r} was used for another request.")  # fmt: skip
-                replay = Response(json.loads(record.body), status=record.status,
-                                  headers={"Idempotent-Replayed": "true"})  # fmt: skip
+                    return problem(
+                        422,
+                        "idempotency_key_reused",
+                        f"{HEADER} {key!r} was used for another request.",
+                    )
+                replay = Response(
+                    json.loads(record.body),
+                    status=record.status,
+                    headers={"Idempotent-Replayed": "true"},
+                )
                 if record.status >= 400:
                     replay.content_type = PROBLEM_JSON
                 return replay
@@ -60,9 +66,12 @@ def idempotent(view_method):
                 response = self.handle_exception(exc)
             if response.status_code < 500:
                 IdempotencyRecord.objects.create(
-                    organization=organization, key=key, fingerprint=fingerprint,
-                    status=response.status_code, body=json.dumps(response.data, cls=JSONEncoder),
-                )  # fmt: skip
+                    organization=organization,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=response.status_code,
+                    body=json.dumps(response.data, cls=JSONEncoder),
+                )
             return response
 
     return run

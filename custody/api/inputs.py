@@ -76,8 +76,9 @@ class OrganizationRef(serializers.SlugRelatedField):
 
 class Evidence(serializers.ListField):
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.CharField(max_length=64), required=False,
-                         max_length=100, **kwargs)  # fmt: skip
+        super().__init__(
+            child=serializers.CharField(max_length=64), required=False, max_length=100, **kwargs
+        )
 
 
 class AssetLineInput(Strict):
@@ -101,8 +102,9 @@ class RegisterPickupInput(Strict):
     mass_kg = Mass()
     item_count = serializers.IntegerField(required=False, allow_null=True, default=None)
     occurred_at = Moment(required=False, default=None)
-    external_ref = serializers.CharField(max_length=100, required=False, default="",
-                                         allow_blank=True)  # fmt: skip
+    external_ref = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True
+    )
     evidence = Evidence()
     assets = AssetLineInput(many=True, allow_empty=True, max_length=100_000)
 
@@ -120,8 +122,9 @@ class Common(Strict):
 class DispatchInput(Common):
     destination = FacilityRef()
     carrier = OrganizationRef(required=False, allow_null=True, default=None)
-    seal_numbers = serializers.ListField(child=serializers.CharField(max_length=100),
-                                         required=False, default=list, max_length=100)  # fmt: skip
+    seal_numbers = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list, max_length=100
+    )
     declared_mass_kg = Mass(required=False, allow_null=True, default=None)
     note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
 
@@ -144,8 +147,9 @@ class HoldInput(Common):
 
 class DeliverInput(Common):
     buyer_facility = FacilityRef()
-    invoice_ref = serializers.CharField(max_length=100, required=False, default="",
-                                        allow_blank=True)  # fmt: skip
+    invoice_ref = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True
+    )
     note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
 
 
@@ -163,23 +167,29 @@ class CorrectInput(Common):
 
 class ConsumeInput(Strict):
     lot = serializers.CharField(max_length=32, help_text="Lot code.")
-    mass_kg = Mass(required=False, allow_null=True, default=None,
-                   help_text="Mass taken from the lot; all of it when absent.")  # fmt: skip
+    mass_kg = Mass(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Mass taken from the lot; all of it when absent.",
+    )
 
 
 class ProduceInput(Strict):
     material = serializers.CharField(max_length=32)
     mass_kg = Mass()
     item_count = serializers.IntegerField(required=False, allow_null=True, default=None)
-    external_ref = serializers.CharField(max_length=100, required=False, default="",
-                                         allow_blank=True)  # fmt: skip
+    external_ref = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True
+    )
 
 
 class ResidueInput(Strict):
     kind = serializers.CharField(max_length=32)
     mass_kg = Mass()
-    destination = serializers.CharField(max_length=200, required=False, default="",
-                                        allow_blank=True)  # fmt: skip
+    destination = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True
+    )
 
 
 class TransformationInput(Common):
@@ -189,8 +199,9 @@ class TransformationInput(Common):
     kind = serializers.ChoiceField(choices=["split", "merge", "process"])
     lot = serializers.CharField(max_length=32, required=False)
     masses = serializers.ListField(child=Mass(), required=False, max_length=1000)
-    lots = serializers.ListField(child=serializers.CharField(max_length=32), required=False,
-                                 max_length=1000)  # fmt: skip
+    lots = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, max_length=1000
+    )
     material = serializers.CharField(max_length=32, required=False, allow_null=True)
     mass_kg = Mass(required=False, allow_null=True)
     inputs = ConsumeInput(many=True, required=False, max_length=1000)
@@ -267,8 +278,13 @@ class BatchEvents(serializers.ListField):
                 errors.append([serializers.ErrorDetail("An object.", code="not_a_dict")])
             elif not isinstance(name, str) or name not in BATCH_ITEMS:
                 choices = ", ".join(BATCH_ITEMS)
-                errors.append({"action": [serializers.ErrorDetail(
-                    f"One of {choices}.", code="invalid_choice")]})  # fmt: skip
+                errors.append(
+                    {
+                        "action": [
+                            serializers.ErrorDetail(f"One of {choices}.", code="invalid_choice")
+                        ]
+                    }
+                )
             else:
                 item_input = inputs.setdefault(name, BATCH_ITEMS[name]())
                 try:

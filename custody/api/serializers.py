@@ -95,12 +95,15 @@ class EventSerializer(serializers.Serializer):
     )
     details = serializers.DictField(read_only=True)
     evidence = serializers.ListField(
-        child=serializers.CharField(), read_only=True,
+        child=serializers.CharField(),
+        read_only=True,
         help_text="SHA-256 digests of evidence documents.",
-    )  # fmt: skip
+    )
     corrects = serializers.UUIDField(
-        source="corrects.uuid", read_only=True, allow_null=True,
+        source="corrects.uuid",
+        read_only=True,
+        allow_null=True,
         help_text="The event this one corrects.",
-    )  # fmt: skip
+    )
     prev_hash = serializers.CharField(read_only=True)
     hash = serializers.CharField(read_only=True)

@@ -66,9 +66,12 @@ LOT_RELATIONS = (
 
 
 EVENT_RELATIONS = (
-    "lot", "actor_organization", "facility__organization", "counterparty_facility__organization",
+    "lot",
+    "actor_organization",
+    "facility__organization",
+    "counterparty_facility__organization",
     "corrects",
-)  # fmt: skip
+)
 
 
 def action_result(event) -> dict:
@@ -84,15 +87,18 @@ def lot_action(name: str, input_class, service):
     def act(self, request, code=None):
         lot = self.get_object()
         event = service(
-            actor=request_actor(request), lot=lot, idempotency_key=idempotency_key(request),
+            actor=request_actor(request),
+            lot=lot,
+            idempotency_key=idempotency_key(request),
             **parsed(input_class, request),
-        )  # fmt: skip
+        )
         return Response(action_result(event), status=201)
 
     # The router maps the HTTP method to this name: set it before ``action`` reads it.
     act.__name__ = act.__qualname__ = f"{name}_lot"
-    act = action(detail=True, methods=["post"], url_path=name, filterset_class=None,
-                 pagination_class=None)(idempotent(act))  # fmt: skip
+    act = action(
+        detail=True, methods=["post"], url_path=name, filterset_class=None, pagination_class=None
+    )(idempotent(act))
     return extend_schema(
         request=input_class, responses={201: ActionResult}, operation_id=f"lot_{name}"
     )(act)
@@ -132,9 +138,10 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request):
         """Register a pickup at a data center, with its asset manifest."""
         lot = services.register_pickup(
-            actor=request_actor(request), idempotency_key=idempotency_key(request),
+            actor=request_actor(request),
+            idempotency_key=idempotency_key(request),
             **parsed(RegisterPickupInput, request),
-        )  # fmt: skip
+        )
         attach_facilities(lot)
         return Response(LotSerializer(lot).data, status=201)
 
@@ -154,17 +161,25 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         + ", ".join(COLUMNS)
         + ") while the lot is still at its data center.",
     )
-    @action(detail=True, methods=["post"], url_path="manifest", parser_classes=[CSVParser],
-            filterset_class=None, pagination_class=None)  # fmt: skip
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="manifest",
+        parser_classes=[CSVParser],
+        filterset_class=None,
+        pagination_class=None,
+    )
     @idempotent
     def manifest(self, request, code=None):
         lot = self.get_object()
         if not isinstance(request.data, str):
             raise ValidationError({"csv": ["Send the manifest as text/csv."]})
         event = services.amend_manifest(
-            actor=request_actor(request), lot=lot, assets=manifest_lines(request.data),
+            actor=request_actor(request),
+            lot=lot,
+            assets=manifest_lines(request.data),
             idempotency_key=idempotency_key(request),
-        )  # fmt: skip
+        )
         return Response(action_result(event), status=201)
 
     @extend_schema(responses=EventSerializer(many=True))
@@ -276,8 +291,10 @@ class TransformationCreate(generics.GenericAPIView):
     def post(self, request):
         data = parsed(TransformationInput, request)
         actor = request_actor(request)
-        lots = _held_lots(actor, [data.get("lot"), *data.get("lots", []),
-                                  *(i["lot"] for i in data.get("inputs", []))])  # fmt: skip
+        lots = _held_lots(
+            actor,
+            [data.get("lot"), *data.get("lots", []), *(i["lot"] for i in data.get("inputs", []))],
+        )
         common = {
             "actor": actor,
             "occurred_at": data["occurred_at"],
@@ -287,18 +304,24 @@ class TransformationCreate(generics.GenericAPIView):
         }
         residues = [services.Residue(**r) for r in data.get("residues", [])]
         if data["kind"] == "split":
-            done = services.split(lot=lots[data["lot"]], masses=data["masses"],
-                                  residues=residues, **common)  # fmt: skip
+            done = services.split(
+                lot=lots[data["lot"]], masses=data["masses"], residues=residues, **common
+            )
         elif data["kind"] == "merge":
-            done = services.merge(lots=[lots[code] for code in data["lots"]],
-                                  material=data.get("material"), mass_kg=data.get("mass_kg"),
-                                  residues=residues, **common)  # fmt: skip
+            done = services.merge(
+                lots=[lots[code] for code in data["lots"]],
+                material=data.get("material"),
+                mass_kg=data.get("mass_kg"),
+                residues=residues,
+                **common,
+            )
         else:
             done = services.process(
                 inputs=[services.Consume(lots[i["lot"]], i["mass_kg"]) for i in data["inputs"]],
                 outputs=[services.Produce(**o) for o in data["outputs"]],
-                residues=residues, **common,
-            )  # fmt: skip
+                residues=residues,
+                **common,
+            )
         return Response(TransformationSerializer(done).data, status=201)
 
 

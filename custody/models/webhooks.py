@@ -21,8 +21,9 @@ class WebhookSubscription(models.Model):
     event_kinds = models.JSONField(
         default=list, blank=True, help_text=f"Empty: every kind. Kinds: {', '.join(EventKind)}."
     )
-    secret = models.CharField(max_length=100, default=new_secret,
-                              help_text="Signs each delivery (HMAC-SHA256).")  # fmt: skip
+    secret = models.CharField(
+        max_length=100, default=new_secret, help_text="Signs each delivery (HMAC-SHA256)."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -47,8 +48,9 @@ class WebhookDelivery(models.Model):
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
     )
     event = models.ForeignKey(CustodyEvent, on_delete=models.CASCADE, related_name="deliveries")
-    status = models.CharField(max_length=16, choices=DeliveryStatus.choices,
-                              default=DeliveryStatus.PENDING)  # fmt: skip
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)

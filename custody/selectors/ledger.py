@@ -43,11 +43,27 @@ class VerificationReport:
 # facility, counterparty facility, mass, details, evidence, corrected uuid, prev_hash and hash,
 # with uuids, times and masses already as their canonical text.
 ORM_FIELDS = (
-    "lot_id", "lot__code", "lot__head_seq", "lot__head_hash", "seq", "uuid", "kind",
-    "occurred_at", "recorded_at", "actor_organization_id", "actor_user_id",
-    "actor_api_key_prefix", "facility_id", "counterparty_facility_id", "mass_kg", "details",
-    "evidence", "corrects__uuid", "prev_hash", "hash",
-)  # fmt: skip
+    "lot_id",
+    "lot__code",
+    "lot__head_seq",
+    "lot__head_hash",
+    "seq",
+    "uuid",
+    "kind",
+    "occurred_at",
+    "recorded_at",
+    "actor_organization_id",
+    "actor_user_id",
+    "actor_api_key_prefix",
+    "facility_id",
+    "counterparty_facility_id",
+    "mass_kg",
+    "details",
+    "evidence",
+    "corrects__uuid",
+    "prev_hash",
+    "hash",
+)
 
 POSTGRES_TIME = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 POSTGRES_ROWS = f"""
@@ -110,10 +126,19 @@ def _orm_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]:
     rows = events.order_by("lot_id", "seq").values_list(*ORM_FIELDS).iterator(chunk_size)
     for row in rows:
         yield (
-            *row[:5], str(row[5]), row[6], format_time(row[7]), format_time(row[8]), *row[9:11],
-            row[11] or None, *row[12:14], format_mass(row[14]), *row[15:17],
-            str(row[17]) if row[17] else None, *row[18:],
-        )  # fmt: skip
+            *row[:5],
+            str(row[5]),
+            row[6],
+            format_time(row[7]),
+            format_time(row[8]),
+            *row[9:11],
+            row[11] or None,
+            *row[12:14],
+            format_mass(row[14]),
+            *row[15:17],
+            str(row[17]) if row[17] else None,
+            *row[18:],
+        )
 
 
 PROGRESS_EVERY = 10_000
@@ -128,9 +153,28 @@ def verify_rows(
     expected_seq, expected_prev, lot_broken = 1, GENESIS_HASH, False
     head = (0, GENESIS_HASH, "")
     for row in rows:
-        (lot_id, code, head_seq, head_hash, seq, uuid, kind, occurred_at, recorded_at,
-         organization, user, api_key, facility, counterparty, mass, details, evidence,
-         corrects, prev_hash, stored_hash) = row  # fmt: skip
+        (
+            lot_id,
+            code,
+            head_seq,
+            head_hash,
+            seq,
+            uuid,
+            kind,
+            occurred_at,
+            recorded_at,
+            organization,
+            user,
+            api_key,
+            facility,
+            counterparty,
+            mass,
+            details,
+            evidence,
+            corrects,
+            prev_hash,
+            stored_hash,
+        ) = row
         report.events += 1
         if progress is not None and report.events % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)

@@ -209,21 +209,34 @@ class UpstreamLedger:
     def load(cls, root: Lot) -> "UpstreamLedger":
         # Two walks up the genealogy instead of long IN (...) lists of ids.
         lots = {
-            node.id: LotRow(node.id, node.code, node.material, node.mass_kg, node.status,
-                            node.source_facility_id)
+            node.id: LotRow(
+                node.id,
+                node.code,
+                node.material,
+                node.mass_kg,
+                node.status,
+                node.source_facility_id,
+            )
             for node in lineage(root)
-        }  # fmt: skip
-        lots[root.pk] = LotRow(root.pk, root.code, root.material, root.mass_kg, root.status,
-                               root.source_facility_id)  # fmt: skip
+        }
+        lots[root.pk] = LotRow(
+            root.pk, root.code, root.material, root.mass_kg, root.status, root.source_facility_id
+        )
         links = upstream_links(root)
         raw_rows = list(event_rows(lot_ids=lots))
         transformations = {
             row["id"]: row
             for row in Transformation.objects.filter(pk__in={link[3] for link in links}).values(
-                "id", "uuid", "kind", "facility_id", "occurred_at", "consumed_kg", "output_kg",
+                "id",
+                "uuid",
+                "kind",
+                "facility_id",
+                "occurred_at",
+                "consumed_kg",
+                "output_kg",
                 "residue_kg",
             )
-        }  # fmt: skip
+        }
         events = _event_views(raw_rows)
         facility_ids = {t["facility_id"] for t in transformations.values()}
         for lot_events in events.values():
@@ -318,8 +331,28 @@ def _event_views(rows) -> dict[int, list[EventView]]:
     by_lot: dict[int, list[EventView]] = defaultdict(list)
     corrections: dict[str, tuple[dict, Decimal | None]] = {}
     for row in rows:
-        (lot_id, _, _, _, seq, uuid, kind, occurred_at, _, organization, _, _, facility,
-         counterparty, mass, details, _, corrects, _, _) = row  # fmt: skip
+        (
+            lot_id,
+            _,
+            _,
+            _,
+            seq,
+            uuid,
+            kind,
+            occurred_at,
+            _,
+            organization,
+            _,
+            _,
+            facility,
+            counterparty,
+            mass,
+            details,
+            _,
+            corrects,
+            _,
+            _,
+        ) = row
         mass = Decimal(mass) if mass is not None else None
         if kind == EventKind.CORRECTED and corrects:
             fields, corrected_mass = corrections.get(corrects, ({}, None))
@@ -408,10 +441,14 @@ class Rules:
     def broken_chains(self, ledger: UpstreamLedger):
         for broken in verify_rows(ledger.raw_rows).broken:
             yield Finding(
-                "broken_chain", VIOLATION, broken.lot_code, broken.event_uuid, broken.seq,
+                "broken_chain",
+                VIOLATION,
+                broken.lot_code,
+                broken.event_uuid,
+                broken.seq,
                 f"The hash chain of {broken.lot_code} does not verify at event #{broken.seq}: "
                 f"{broken.reason}.",
-            )  # fmt: skip
+            )
 
     def jurisdictions(self, ledger: UpstreamLedger):
         for lot_events in ledger.events.values():
@@ -431,17 +468,23 @@ class Rules:
                     if country in self.denied:
                         flagged.add(facility_id)
                         yield self.finding(
-                            "denied_jurisdiction", VIOLATION, ledger, event,
+                            "denied_jurisdiction",
+                            VIOLATION,
+                            ledger,
+                            event,
                             f"{lot} was {verb} {facility} in {facility.country.name}, a denied "
                             f"jurisdiction under {self.policy.name}.",
-                        )  # fmt: skip
+                        )
                     elif self.allowed and country not in self.allowed:
                         flagged.add(facility_id)
                         yield self.finding(
-                            "foreign_custody", VIOLATION, ledger, event,
+                            "foreign_custody",
+                            VIOLATION,
+                            ledger,
+                            event,
                             f"{lot} was {verb} {facility} in {facility.country.name}, outside "
                             f"the allowed jurisdictions ({', '.join(sorted(self.allowed))}).",
-                        )  # fmt: skip
+                        )
 
     def handoffs(self, ledger: UpstreamLedger):
         tolerance = self.policy.transit_loss_tolerance
@@ -454,38 +497,53 @@ class Rules:
                     waited = self.now - dispatched.occurred_at
                     if waited > self.max_transit:
                         yield self.finding(
-                            "open_handoff", VIOLATION, ledger, dispatched,
+                            "open_handoff",
+                            VIOLATION,
+                            ledger,
+                            dispatched,
                             f"{code} was dispatched to {destination} {waited.days} days ago and "
                             f"never received; the limit is {days} days.",
-                        )  # fmt: skip
+                        )
                     else:
                         yield self.finding(
-                            "open_handoff", MISSING_EVIDENCE, ledger, dispatched,
+                            "open_handoff",
+                            MISSING_EVIDENCE,
+                            ledger,
+                            dispatched,
                             f"{code} is in transit to {destination} (dispatched "
                             f"{_ago(waited)} ago, within the {days}-day limit); its receipt "
                             "is still to come.",
-                        )  # fmt: skip
+                        )
                     continue
                 took = received.occurred_at - dispatched.occurred_at
                 if took > self.max_transit:
                     yield self.finding(
-                        "open_handoff", VIOLATION, ledger, received,
+                        "open_handoff",
+                        VIOLATION,
+                        ledger,
+                        received,
                         f"{code} took {took.days} days to reach {destination}; the limit is "
                         f"{days} days.",
-                    )  # fmt: skip
+                    )
                 if received.details.get("seals_intact") is False:
                     yield self.finding(
-                        "seal_broken", VIOLATION, ledger, received,
+                        "seal_broken",
+                        VIOLATION,
+                        ledger,
+                        received,
                         f"{code} arrived at {destination} with broken seals.",
-                    )  # fmt: skip
+                    )
                 sent, got = dispatched.mass_kg, received.mass_kg
                 if sent and got is not None and sent - got > sent * tolerance:
                     yield self.finding(
-                        "transit_loss", VIOLATION, ledger, received,
+                        "transit_loss",
+                        VIOLATION,
+                        ledger,
+                        received,
                         f"{code} left with {sent} kg and arrived with {got} kg: "
                         f"{sent - got} kg ({(sent - got) / sent:.1%}) lost in transit, beyond "
                         f"the {tolerance:.1%} tolerance.",
-                    )  # fmt: skip
+                    )
 
     def transformations(self, ledger: UpstreamLedger):
         inputs, outputs = defaultdict(list), defaultdict(list)
@@ -505,12 +563,15 @@ class Rules:
             where = ledger.facility(transformation["facility_id"])
             if consumed and loss > consumed * tolerance:
                 yield self.finding(
-                    "unbalanced_transformation", VIOLATION, ledger, made[0],
+                    "unbalanced_transformation",
+                    VIOLATION,
+                    ledger,
+                    made[0],
                     f"The {transformation['kind']} at {where} consumed {consumed} kg, made "
                     f"{out} kg and declared {residue} kg of residues: {loss} kg "
                     f"({loss / consumed:.1%}) is unaccounted for, beyond the {tolerance:.1%} "
                     "tolerance.",
-                )  # fmt: skip
+                )
             yield from self._yields(ledger, inputs[str(transformation["uuid"])], made)
 
     def _yields(self, ledger, consumed_events, made_events):
@@ -538,16 +599,22 @@ class Rules:
             low, high = low.quantize(GRAMS), high.quantize(GRAMS)
             if made < low:
                 yield self.finding(
-                    "yield_shortfall", VIOLATION, ledger, anchor,
+                    "yield_shortfall",
+                    VIOLATION,
+                    ledger,
+                    anchor,
                     f"{made} kg of {material} came from {', '.join(basis)}, which should give "
                     f"{low} to {high} kg: material leaked.",
-                )  # fmt: skip
+                )
             elif made > high:
                 yield self.finding(
-                    "yield_excess", VIOLATION, ledger, anchor,
+                    "yield_excess",
+                    VIOLATION,
+                    ledger,
+                    anchor,
                     f"{made} kg of {material} came from {', '.join(basis)}, which can give at "
                     f"most {high} kg: foreign feed may have been mixed in.",
-                )  # fmt: skip
+                )
 
     def _drive_content(self, ledger, source: LotRow, event: EventView, material: str):
         """The NdFeB range, in kg, of the drives consumed from a pickup lot, if the policy has
@@ -577,11 +644,14 @@ class Rules:
                 if missing:
                     flagged.add(event.facility_id)
                     yield self.finding(
-                        "uncertified_custodian", VIOLATION, ledger, event,
+                        "uncertified_custodian",
+                        VIOLATION,
+                        ledger,
+                        event,
                         f"{facility} had no valid {missing} certification on "
                         f"{event.occurred_at.date()} when it held "
                         f"{ledger.lots[event.lot_id].code}.",
-                    )  # fmt: skip
+                    )
 
     def _missing_certification(self, facility: Facility, day: date) -> str | None:
         key = (facility.pk, day)
@@ -606,10 +676,13 @@ class Rules:
             code = ledger.lots[lot_id].code
             if missing:
                 yield self.finding(
-                    "unsanitized_media", VIOLATION, ledger, registered,
+                    "unsanitized_media",
+                    VIOLATION,
+                    ledger,
+                    registered,
                     f"{missing} of the {sum(drives.values())} drives of {code} have no "
                     "sanitization record (NIST SP 800-88 method and date).",
-                )  # fmt: skip
+                )
 
     def origins(self, ledger: UpstreamLedger):
         children_with_parents = {child for _, child, _, _ in ledger.links}
@@ -617,10 +690,13 @@ class Rules:
             if lot.id not in children_with_parents and not lot.source_facility_id:
                 first = ledger.events[lot.id][0] if ledger.events.get(lot.id) else lot
                 yield self.finding(
-                    "unknown_origin", MISSING_EVIDENCE, ledger, first,
+                    "unknown_origin",
+                    MISSING_EVIDENCE,
+                    ledger,
+                    first,
                     f"{lot.code} ({lot.material}) reaches no data-center pickup: where its "
                     "material came from is not on the ledger.",
-                )  # fmt: skip
+                )
 
 
 def _ago(delta: timedelta) -> str:

@@ -53,9 +53,10 @@ def record_batch(
     limit = settings.CUSTODY["MAX_BATCH_EVENTS"]
     if len(actions) > limit:
         raise DomainError(
-            "batch_too_large", f"At most {limit} events per batch ({len(actions)} sent).",
+            "batch_too_large",
+            f"At most {limit} events per batch ({len(actions)} sent).",
             field="events",
-        )  # fmt: skip
+        )
     keys = [action_key(idempotency_key, index) for index in range(len(actions))]
     lock_lots([action.lot for action in actions])
     if idempotency_key:

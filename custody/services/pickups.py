@@ -307,15 +307,17 @@ def amend_manifest(
     for number, line in enumerate(assets):
         if line.serial and line.serial in taken:
             raise DomainError(
-                "duplicate_serial", f"Serial {line.serial} is already in the manifest.",
+                "duplicate_serial",
+                f"Serial {line.serial} is already in the manifest.",
                 field=f"assets[{number}].serial",
-            )  # fmt: skip
+            )
     Asset.objects.bulk_create(
         Asset(lot=lot, line_no=len(existing) + number, **asdict(line))
         for number, line in enumerate(assets, 1)
     )
-    every_line = [AssetLine(**{f: getattr(a, f) for f in AssetLine.__dataclass_fields__})
-                  for a in existing] + list(assets)  # fmt: skip
+    every_line = [
+        AssetLine(**{f: getattr(a, f) for f in AssetLine.__dataclass_fields__}) for a in existing
+    ] + list(assets)
     return append_event(
         lot=lot,
         kind=EventKind.CORRECTED,

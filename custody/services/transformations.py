@@ -87,9 +87,16 @@ def split(
         raise DomainError("too_few_outputs", "A split makes two lots or more.", field="masses")
     outputs = [Produce(material=lot.material, mass_kg=mass) for mass in masses]
     return _transform(
-        TransformationKind.SPLIT, actor, [Consume(lot)], outputs, residues,
-        occurred_at, evidence, note, idempotency_key,
-    )  # fmt: skip
+        TransformationKind.SPLIT,
+        actor,
+        [Consume(lot)],
+        outputs,
+        residues,
+        occurred_at,
+        evidence,
+        note,
+        idempotency_key,
+    )
 
 
 @ledger_write
@@ -121,9 +128,16 @@ def merge(
         material = materials.pop()
     output = Produce(material=material, mass_kg=mass_kg, external_ref=external_ref)
     return _transform(
-        TransformationKind.MERGE, actor, [Consume(lot) for lot in lots], [output], residues,
-        occurred_at, evidence, note, idempotency_key,
-    )  # fmt: skip
+        TransformationKind.MERGE,
+        actor,
+        [Consume(lot) for lot in lots],
+        [output],
+        residues,
+        occurred_at,
+        evidence,
+        note,
+        idempotency_key,
+    )
 
 
 @ledger_write
@@ -141,9 +155,16 @@ def process(
     """Input lots (a consumed mass from each; the rest stays in the lot) into output lots plus
     declared residues. Outputs plus residues may not exceed what was consumed."""
     return _transform(
-        TransformationKind.PROCESS, actor, inputs, outputs, residues,
-        occurred_at, evidence, note, idempotency_key,
-    )  # fmt: skip
+        TransformationKind.PROCESS,
+        actor,
+        inputs,
+        outputs,
+        residues,
+        occurred_at,
+        evidence,
+        note,
+        idempotency_key,
+    )
 
 
 def _transform(kind, actor, inputs, outputs, residues, occurred_at, evidence, note, key):
@@ -160,8 +181,7 @@ def _transform(kind, actor, inputs, outputs, residues, occurred_at, evidence, no
     consumed = [_consumed_mass(lot, *requested[lot.pk]) for lot in locked]
     occurred_at = clean_occurred_at(occurred_at, lot=max(locked, key=_last_time))
     total_consumed = sum(consumed, Decimal(0))
-    outputs = [_clean_output(output, index, total_consumed) for index, output in
-               enumerate(outputs)]  # fmt: skip
+    outputs = [_clean_output(output, index, total_consumed) for index, output in enumerate(outputs)]
     residues = [_clean_residue(residue, index) for index, residue in enumerate(residues)]
     total_out = sum((output.mass_kg for output in outputs), Decimal(0))
     total_residue = sum((residue.mass_kg for residue in residues), Decimal(0))
@@ -190,8 +210,10 @@ def _transform(kind, actor, inputs, outputs, residues, occurred_at, evidence, no
         note=note,
         idempotency_key=key or "",
     )
-    output_lots = [new_lot(facility, output.material, output.mass_kg, occurred_at,
-                           output.external_ref) for output in outputs]  # fmt: skip
+    output_lots = [
+        new_lot(facility, output.material, output.mass_kg, occurred_at, output.external_ref)
+        for output in outputs
+    ]
     transformation.digest = _digest(transformation, locked, consumed, output_lots, outputs)
     transformation.save(force_insert=True)
     shares = _allocate(consumed, [output.mass_kg for output in outputs])
@@ -201,8 +223,11 @@ def _transform(kind, actor, inputs, outputs, residues, occurred_at, evidence, no
         for child, mass in zip(output_lots, row, strict=True)
         if mass > 0
     )
-    common = {"transformation": str(transformation.uuid), "kind": kind,
-              "digest": transformation.digest}  # fmt: skip
+    common = {
+        "transformation": str(transformation.uuid),
+        "kind": kind,
+        "digest": transformation.digest,
+    }
     for lot, mass in zip(locked, consumed, strict=True):
         append_event(
             lot=lot,
@@ -254,8 +279,9 @@ def _replay(actor: Actor, key: str, kind: str) -> Transformation | None:
 def _lock_inputs(inputs: Sequence[Consume]) -> list[Lot]:
     ids = [consume.lot.pk for consume in inputs]
     if len(set(ids)) != len(ids):
-        raise DomainError("duplicate_input", "A lot is named twice among the inputs.",
-                          field="inputs")  # fmt: skip
+        raise DomainError(
+            "duplicate_input", "A lot is named twice among the inputs.", field="inputs"
+        )
     # One statement, rows locked in id order: two transformations sharing inputs never
     # hold one lot each while waiting for the other's.
     locked = lock_lots([consume.lot for consume in inputs])
@@ -363,12 +389,20 @@ def _digest(transformation, inputs, consumed, output_lots, outputs) -> str:
             "kind": transformation.kind,
             "facility": transformation.facility_id,
             "occurred_at": transformation.occurred_at,
-            "inputs": [{"lot": lot.code, "mass_kg": mass} for lot, mass in
-                       zip(inputs, consumed, strict=True)],
-            "outputs": [{"lot": lot.code, "material": output.material, "mass_kg": output.mass_kg,
-                         "item_count": output.item_count} for lot, output in
-                        zip(output_lots, outputs, strict=True)],
+            "inputs": [
+                {"lot": lot.code, "mass_kg": mass}
+                for lot, mass in zip(inputs, consumed, strict=True)
+            ],
+            "outputs": [
+                {
+                    "lot": lot.code,
+                    "material": output.material,
+                    "mass_kg": output.mass_kg,
+                    "item_count": output.item_count,
+                }
+                for lot, output in zip(output_lots, outputs, strict=True)
+            ],
             "residues": transformation.residues,
         }
-    )  # fmt: skip
+    )
     return hashlib.sha256(canonical_bytes(description)).hexdigest()

@@ -105,8 +105,10 @@ def deliver(delivery: WebhookDelivery) -> bool:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
             delivery.last_status_code = response.status
         delivery.status, delivery.delivered_at, delivery.last_error = (
-            DeliveryStatus.DELIVERED, timezone.now(), "",
-        )  # fmt: skip
+            DeliveryStatus.DELIVERED,
+            timezone.now(),
+            "",
+        )
     except urllib.error.HTTPError as error:
         delivery.last_status_code, delivery.last_error = error.code, str(error)
     except (urllib.error.URLError, OSError) as error:

@@ -31,8 +31,16 @@ class CertificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Certification
-        fields = ["id", "facility", "scheme", "number", "issued_by", "valid_from",
-                  "valid_until", "status"]  # fmt: skip
+        fields = [
+            "id",
+            "facility",
+            "scheme",
+            "number",
+            "issued_by",
+            "valid_from",
+            "valid_until",
+            "status",
+        ]
 
 
 class FacilityFilter(django_filters.FilterSet):

@@ -38,9 +38,12 @@ URL = "/api/v1/events/"
 @pytest.fixture
 def two_lots(chain, pickup):
     other = services.register_pickup(
-        actor=chain.actor(chain.source), facility=chain.data_center, material="hdd",
-        mass_kg=Decimal("5"), assets=drive_manifest(2),
-    )  # fmt: skip
+        actor=chain.actor(chain.source),
+        facility=chain.data_center,
+        material="hdd",
+        mass_kg=Decimal("5"),
+        assets=drive_manifest(2),
+    )
     return pickup, other
 
 
@@ -51,27 +54,34 @@ def stored_events() -> int:
 def test_a_batch_records_each_action_in_order_as_one_at_a_time_would(chain, two_lots):
     first, second = two_lots
     source = keyed(chain.source)
-    batch = {"events": [
-        {"lot": first.code, "action": "weigh", "mass_kg": "2.000", "scale_ref": "S-1"},
-        {"lot": second.code, "action": "weigh", "mass_kg": "4.900"},
-        {"lot": first.code, "action": "quarantine", "reason": "seal torn"},
-        {"lot": first.code, "action": "release", "reason": "resealed"},
-        {"lot": first.code, "action": "dispatch", "destination": chain.plant.pk},
-    ]}  # fmt: skip
+    batch = {
+        "events": [
+            {"lot": first.code, "action": "weigh", "mass_kg": "2.000", "scale_ref": "S-1"},
+            {"lot": second.code, "action": "weigh", "mass_kg": "4.900"},
+            {"lot": first.code, "action": "quarantine", "reason": "seal torn"},
+            {"lot": first.code, "action": "release", "reason": "resealed"},
+            {"lot": first.code, "action": "dispatch", "destination": chain.plant.pk},
+        ]
+    }
     answered = post(source, URL, batch)
     assert answered.status_code == 201, answered.json()
     events = answered.json()["events"]
     assert [(e["lot"], e["kind"], e["seq"]) for e in events] == [
-        (first.code, "weighed", 2), (second.code, "weighed", 2), (first.code, "quarantined", 3),
-        (first.code, "released", 4), (first.code, "dispatched", 5),
-    ]  # fmt: skip
+        (first.code, "weighed", 2),
+        (second.code, "weighed", 2),
+        (first.code, "quarantined", 3),
+        (first.code, "released", 4),
+        (first.code, "dispatched", 5),
+    ]
     for code in (first.code, second.code):
         stored = source.get(f"/api/v1/lots/{code}/events/").json()["results"]
         assert [e for e in events if e["lot"] == code] == stored[1:]
     first_now = source.get(f"/api/v1/lots/{first.code}/").json()
     assert (first_now["status"], first_now["mass_kg"], first_now["quarantined"]) == (
-        "in_transit", "2.000", False,
-    )  # fmt: skip
+        "in_transit",
+        "2.000",
+        False,
+    )
     assert first_now["destination"]["id"] == chain.plant.pk
     assert source.get(f"/api/v1/lots/{second.code}/").json()["mass_kg"] == "4.900"
     assert verify_ledger().broken == []
@@ -79,18 +89,31 @@ def test_a_batch_records_each_action_in_order_as_one_at_a_time_would(chain, two_
 
 def test_the_destination_receives_and_weighs_an_inbound_lot_in_one_batch(chain, pickup):
     services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
-    answered = post(keyed(chain.recycler), URL, {"events": [
-        {"lot": pickup.code, "action": "receive", "measured_mass_kg": "2.000",
-         "seals_intact": True},
-        {"lot": pickup.code, "action": "weigh", "mass_kg": "1.990"},
-    ]})  # fmt: skip
+    answered = post(
+        keyed(chain.recycler),
+        URL,
+        {
+            "events": [
+                {
+                    "lot": pickup.code,
+                    "action": "receive",
+                    "measured_mass_kg": "2.000",
+                    "seals_intact": True,
+                },
+                {"lot": pickup.code, "action": "weigh", "mass_kg": "1.990"},
+            ]
+        },
+    )
     assert answered.status_code == 201, answered.json()
     received, weighed = answered.json()["events"]
     assert received["details"]["difference_kg"] == "-0.010"
     assert weighed["facility"]["id"] == chain.plant.pk
     lot = Lot.objects.get(pk=pickup.pk)
-    assert (lot.status, lot.custodian_id, lot.mass_kg) == ("received", chain.plant.pk,
-                                                           Decimal("1.990"))  # fmt: skip
+    assert (lot.status, lot.custodian_id, lot.mass_kg) == (
+        "received",
+        chain.plant.pk,
+        Decimal("1.990"),
+    )
 
 
 def test_a_batch_is_written_at_its_end_in_one_insert_and_stamped_then(chain, two_lots):
@@ -100,11 +123,17 @@ def test_a_batch_is_written_at_its_end_in_one_insert_and_stamped_then(chain, two
     first, _ = two_lots
     started = timezone.now()
     with CaptureQueriesContext(connection) as statements:
-        answered = post(keyed(chain.source), URL, {"events": [
-            {"lot": first.code, "action": "quarantine", "reason": "seal torn"},
-            {"lot": first.code, "action": "release", "reason": "resealed"},
-            {"lot": first.code, "action": "weigh", "mass_kg": "1.900"},
-        ]})  # fmt: skip
+        answered = post(
+            keyed(chain.source),
+            URL,
+            {
+                "events": [
+                    {"lot": first.code, "action": "quarantine", "reason": "seal torn"},
+                    {"lot": first.code, "action": "release", "reason": "resealed"},
+                    {"lot": first.code, "action": "weigh", "mass_kg": "1.900"},
+                ]
+            },
+        )
     assert answered.status_code == 201, answered.json()
     inserts = [q for q in statements if q["sql"].startswith('INSERT INTO "custody_custodyevent"')]
     assert len(inserts) == 1
@@ -116,11 +145,17 @@ def test_a_batch_is_written_at_its_end_in_one_insert_and_stamped_then(chain, two
 def test_a_later_action_is_checked_against_what_the_earlier_ones_did(chain, two_lots):
     first, second = two_lots
     before = stored_events()
-    refused = post(keyed(chain.source), URL, {"events": [
-        {"lot": second.code, "action": "weigh", "mass_kg": "4.900"},
-        {"lot": first.code, "action": "quarantine", "reason": "seal torn"},
-        {"lot": first.code, "action": "dispatch", "destination": chain.plant.pk},
-    ]})  # fmt: skip
+    refused = post(
+        keyed(chain.source),
+        URL,
+        {
+            "events": [
+                {"lot": second.code, "action": "weigh", "mass_kg": "4.900"},
+                {"lot": first.code, "action": "quarantine", "reason": "seal torn"},
+                {"lot": first.code, "action": "dispatch", "destination": chain.plant.pk},
+            ]
+        },
+    )
     assert refused.status_code == 409
     problem = refused.json()
     assert (problem["code"], problem["errors"][0]["field"]) == ("lot_quarantined", "events[2]")
@@ -136,19 +171,35 @@ def test_a_later_action_is_checked_against_what_the_earlier_ones_did(chain, two_
         ({"action": "teleport"}, 400, "invalid_choice", "events[1].action"),
         ({"action": "weigh", "mass_kg": "-1"}, 422, "negative_mass", "events[1].mass_kg"),
         ({"action": "weigh", "mass_kg": "abc"}, 400, "invalid", "events[1].mass_kg"),
-        ({"action": "weigh", "mass_kg": "1", "colour": "red"}, 400, "unknown_field",
-         "events[1].colour"),
+        (
+            {"action": "weigh", "mass_kg": "1", "colour": "red"},
+            400,
+            "unknown_field",
+            "events[1].colour",
+        ),
         ({"action": "weigh"}, 400, "required", "events[1].mass_kg"),
-        ({"action": "receive", "measured_mass_kg": "1", "seals_intact": True}, 409,
-         "lot_not_in_transit", "events[1]"),
-        ({"action": "weigh", "mass_kg": "1", "occurred_at": "2020-01-01T00:00:00Z"}, 409,
-         "time_before_previous_event", "events[1].occurred_at"),
+        (
+            {"action": "receive", "measured_mass_kg": "1", "seals_intact": True},
+            409,
+            "lot_not_in_transit",
+            "events[1]",
+        ),
+        (
+            {"action": "weigh", "mass_kg": "1", "occurred_at": "2020-01-01T00:00:00Z"},
+            409,
+            "time_before_previous_event",
+            "events[1].occurred_at",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_refused_event_is_named_and_nothing_is_written(chain, pickup, event, status, code, field):
     before = stored_events()
-    batch = {"events": [{"lot": pickup.code, "action": "weigh", "mass_kg": "2"},
-                        {"lot": pickup.code, **event}]}  # fmt: skip
+    batch = {
+        "events": [
+            {"lot": pickup.code, "action": "weigh", "mass_kg": "2"},
+            {"lot": pickup.code, **event},
+        ]
+    }
     refused = post(keyed(chain.source), URL, batch)
     assert refused.status_code == status, refused.json()
     error = refused.json()["errors"][0]
@@ -188,13 +239,15 @@ def test_lots_the_caller_may_not_see_are_unknown_and_read_only_callers_write_not
     for stranger in (chain.recycler, chain.trader):
         refused = post(keyed(stranger), URL, {"events": [weigh]})
         assert (refused.status_code, refused.json()["errors"][0]["field"]) == (
-            422, "events[0].lot",
-        )  # fmt: skip
+            422,
+            "events[0].lot",
+        )
         assert refused.json()["code"] == "unknown_lot"
     missing = post(keyed(chain.source), URL, {"events": [weigh, {**weigh, "lot": "NOPE"}]})
     assert (missing.json()["code"], missing.json()["errors"][0]["field"]) == (
-        "unknown_lot", "events[1].lot",
-    )  # fmt: skip
+        "unknown_lot",
+        "events[1].lot",
+    )
     auditor = post(keyed(chain.auditor), URL, {"events": [weigh]})
     assert (auditor.status_code, auditor.json()["code"]) == (403, "read_only_organization")
     assert pickup.events.count() == 1
@@ -202,8 +255,12 @@ def test_lots_the_caller_may_not_see_are_unknown_and_read_only_callers_write_not
 
 def test_a_replay_returns_the_first_answer_even_after_the_key_expired(chain, pickup):
     source = keyed(chain.source)
-    batch = {"events": [{"lot": pickup.code, "action": "weigh", "mass_kg": "2"},
-                        {"lot": pickup.code, "action": "weigh", "mass_kg": "2.1"}]}  # fmt: skip
+    batch = {
+        "events": [
+            {"lot": pickup.code, "action": "weigh", "mass_kg": "2"},
+            {"lot": pickup.code, "action": "weigh", "mass_kg": "2.1"},
+        ]
+    }
     first = post(source, URL, batch, key="shift-7")
     again = post(source, URL, batch, key="shift-7")
     assert (again.status_code, again.json()) == (201, first.json())
@@ -227,8 +284,12 @@ def test_a_batchs_keys_never_meet_a_partners_own(chain, pickup):
     request can carry."""
     source = keyed(chain.source)
     alone = post(source, f"/api/v1/lots/{pickup.code}/weigh/", {"mass_kg": "1"}, key="shift-8#0")
-    batch = post(source, URL, {"events": [{"lot": pickup.code, "action": "weigh",
-                                           "mass_kg": "2"}]}, key="shift-8")  # fmt: skip
+    batch = post(
+        source,
+        URL,
+        {"events": [{"lot": pickup.code, "action": "weigh", "mass_kg": "2"}]},
+        key="shift-8",
+    )
     assert (alone.status_code, batch.status_code) == (201, 201)
     assert batch.json()["events"][0]["uuid"] != alone.json()["event"]["uuid"]
     assert Lot.objects.get(pk=pickup.pk).mass_kg == Decimal("2")
@@ -263,9 +324,11 @@ def test_a_batch_queues_its_webhooks_with_one_broker_message(
     published = []
     monkeypatch.setattr(deliver_webhooks, "delay", lambda ids: published.append(ids))
     with django_capture_on_commit_callbacks(execute=True):
-        answered = post(keyed(chain.source), URL, {"events": [
-            {"lot": lot.code, "action": "weigh", "mass_kg": "2"} for lot in two_lots
-        ]})  # fmt: skip
+        answered = post(
+            keyed(chain.source),
+            URL,
+            {"events": [{"lot": lot.code, "action": "weigh", "mass_kg": "2"} for lot in two_lots]},
+        )
     assert answered.status_code == 201
     deliveries = WebhookDelivery.objects.order_by("pk")
     assert [d.event.uuid for d in deliveries] == [
@@ -294,8 +357,9 @@ def test_batches_sharing_lots_in_any_order_neither_deadlock_nor_fork_a_chain(cha
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=send, args=(codes[:: 1 if n % 2 else -1],))
-               for n in range(8)]  # fmt: skip
+    threads = [
+        threading.Thread(target=send, args=(codes[:: 1 if n % 2 else -1],)) for n in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -314,9 +378,12 @@ def test_a_worker_and_the_sweeper_never_send_one_delivery_twice(
     then skips them. Each is sent once."""
     WebhookSubscription.objects.create(organization=chain.source, url="http://127.0.0.1:9/")
     with django_capture_on_commit_callbacks(execute=False):
-        services.record_batch(actor=chain.actor(chain.source), actions=[
-            services.LotAction(lot, "weigh", {"mass_kg": Decimal("2")}) for lot in two_lots
-        ])  # fmt: skip
+        services.record_batch(
+            actor=chain.actor(chain.source),
+            actions=[
+                services.LotAction(lot, "weigh", {"mass_kg": Decimal("2")}) for lot in two_lots
+            ],
+        )
     WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=5))
     sent = []
 

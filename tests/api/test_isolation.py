@@ -60,8 +60,11 @@ def test_strangers_get_404_everywhere_and_no_list_names_the_lot(chain, shipped):
             response = post(client, "/api/v1/events/", batch)
             if response.json().get("code") != "unknown_lot":
                 leaks.append((stranger.slug, "POST", f"events {action}", response.status_code))
-        split = post(client, "/api/v1/transformations/",
-                     {"kind": "split", "lot": shipped.code, "masses": ["1", "1"]})  # fmt: skip
+        split = post(
+            client,
+            "/api/v1/transformations/",
+            {"kind": "split", "lot": shipped.code, "masses": ["1", "1"]},
+        )
         if split.json().get("code") != "unknown_lot":
             leaks.append((stranger.slug, "POST", "transformations", split.status_code))
     assert leaks == []
@@ -90,8 +93,9 @@ def test_only_the_destination_receives_and_nobody_acts_on_a_lot_in_transit(chain
     refused = post(source, "/api/v1/events/", batch)
     assert (refused.status_code, refused.json()["code"]) == (403, "not_destination")
     for action in ("dispatch", "weigh", "deliver", "dispose"):
-        response = post(recycler, f"/api/v1/lots/{shipped.code}/{action}/",
-                        bodies(chain, shipped)[action])  # fmt: skip
+        response = post(
+            recycler, f"/api/v1/lots/{shipped.code}/{action}/", bodies(chain, shipped)[action]
+        )
         assert (response.status_code, response.json()["code"]) == (409, "lot_in_transit"), action
     assert post(recycler, f"/api/v1/lots/{shipped.code}/receive/", receipt).status_code == 201
     after = post(source, f"/api/v1/lots/{shipped.code}/weigh/", {"mass_kg": "1"})
@@ -104,9 +108,10 @@ def test_a_trace_names_the_lots_the_caller_never_held_by_code_only(chain):
     drives = lot_at_plant(chain, "10.000")
     recycler = chain.actor(chain.recycler)
     made = services.process(
-        actor=recycler, inputs=[services.Consume(drives)],
+        actor=recycler,
+        inputs=[services.Consume(drives)],
         outputs=[services.Produce(material="ndfeb_magnets", mass_kg=Decimal("10.000"))],
-    )  # fmt: skip
+    )
     (magnets,) = transformation_outputs(made)
     services.deliver(actor=recycler, lot=magnets, buyer_facility=chain.buyer_plant)
 

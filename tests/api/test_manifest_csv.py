@@ -19,8 +19,12 @@ def csv_rows(count: int, start: int = 0, wiped: bool = True) -> str:
 
 
 def upload(client, lot, text, key=None):
-    return client.post(f"/api/v1/lots/{lot.code}/manifest/", text, content_type="text/csv",
-                       HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))  # fmt: skip
+    return client.post(
+        f"/api/v1/lots/{lot.code}/manifest/",
+        text,
+        content_type="text/csv",
+        HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
+    )
 
 
 def test_a_csv_of_thousands_of_drives_extends_the_manifest_and_the_verdict_counts_them(

@@ -18,8 +18,15 @@ PROBLEM = "application/problem+json"
 
 def key_for(organization, **kwargs) -> str:
     out = StringIO()
-    call_command("create_api_key", organization.slug, "--name", "tests", stdout=out,
-                 stderr=StringIO(), **kwargs)  # fmt: skip
+    call_command(
+        "create_api_key",
+        organization.slug,
+        "--name",
+        "tests",
+        stdout=out,
+        stderr=StringIO(),
+        **kwargs,
+    )
     return out.getvalue().strip()
 
 
@@ -82,8 +89,9 @@ LOT_ENDPOINTS = ["", "events/", "trace/", "verdict/"]
 
 class TestLeastKnowledge:
     def test_each_party_sees_what_it_held_or_is_named_to_receive(self, chain, pickup, client_for):
-        source, recycler, trader = (client_for(o) for o in (chain.source, chain.recycler,
-                                                            chain.trader))  # fmt: skip
+        source, recycler, trader = (
+            client_for(o) for o in (chain.source, chain.recycler, chain.trader)
+        )
         assert source.get(lot_url(pickup)).status_code == 200
         for suffix in LOT_ENDPOINTS:
             response = recycler.get(lot_url(pickup, suffix))

@@ -43,13 +43,22 @@ def test_a_partner_subscribes_over_the_api_and_receives_signed_events(
     assert (event["lot"], event["kind"]) == (pickup.code, "dispatched")
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
-        DeliveryStatus.DELIVERED, 1, 200,
-    )  # fmt: skip
+        DeliveryStatus.DELIVERED,
+        1,
+        200,
+    )
 
 
 def test_each_event_goes_to_exactly_the_subscribers_who_may_see_its_lot(chain, pickup):
-    everyone = [chain.source, chain.recycler, chain.buyer, chain.trader, chain.carrier,
-                chain.operator, chain.auditor]  # fmt: skip
+    everyone = [
+        chain.source,
+        chain.recycler,
+        chain.buyer,
+        chain.trader,
+        chain.carrier,
+        chain.operator,
+        chain.auditor,
+    ]
     for organization in everyone:
         WebhookSubscription.objects.create(organization=organization, url="http://127.0.0.1:9/")
     source, recycler = chain.actor(chain.source), chain.actor(chain.recycler)
@@ -84,8 +93,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(
             services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
         delivery = WebhookDelivery.objects.get()
         assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
-            DeliveryStatus.PENDING, 1, 503,
-        )  # fmt: skip
+            DeliveryStatus.PENDING,
+            1,
+            503,
+        )
         assert (
             timedelta(seconds=25)
             < delivery.next_attempt_at - timezone.now()
@@ -130,9 +141,11 @@ def test_the_delivery_log_in_the_admin_is_read_only(admin_client, chain, pickup)
         organization=chain.source, url="http://127.0.0.1:9/nowhere"
     )
     delivery = WebhookDelivery.objects.create(
-        subscription=subscription, event=pickup.events.get(), attempts=3,
+        subscription=subscription,
+        event=pickup.events.get(),
+        attempts=3,
         last_error="Connection refused",
-    )  # fmt: skip
+    )
     page = admin_client.get("/admin/custody/webhookdelivery/")
     assert page.status_code == 200
     assert "Connection refused" not in page.content.decode()  # detail only

@@ -21,8 +21,7 @@ def keyed(organization):
 
 
 def post(client, url, body, key=None):
-    return client.post(url, body, format="json",
-                       HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))  # fmt: skip
+    return client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))
 
 
 def pickup_body(chain, **changes):
@@ -32,12 +31,20 @@ def pickup_body(chain, **changes):
         "mass_kg": "1.340",
         "occurred_at": "2026-11-01T09:30:00-05:00",
         "assets": [
-            {"category": "hdd_3_5", "serial": "S1", "sanitization_method": "purge",
-             "sanitized_at": "2026-10-30T12:00:00Z"},
-            {"category": "hdd_3_5", "serial": "S2", "sanitization_method": "purge",
-             "sanitized_at": "2026-10-30T12:00:00Z"},
+            {
+                "category": "hdd_3_5",
+                "serial": "S1",
+                "sanitization_method": "purge",
+                "sanitized_at": "2026-10-30T12:00:00Z",
+            },
+            {
+                "category": "hdd_3_5",
+                "serial": "S2",
+                "sanitization_method": "purge",
+                "sanitized_at": "2026-10-30T12:00:00Z",
+            },
         ],
-    } | changes  # fmt: skip
+    } | changes
 
 
 def test_an_actions_answer_is_what_reading_the_lot_and_its_events_gives(chain):
@@ -67,13 +74,22 @@ def test_a_pickup_dispatch_and_receipt_over_the_api(chain):
     assert (str(lot.mass_kg), lot.assets.count()) == ("1.340", 2)
     prefix = OrganizationAPIKey.objects.get(organization=chain.source).prefix
     assert lot.events.get().actor_api_key_prefix == prefix
-    dispatched = post(source, f"/api/v1/lots/{code}/dispatch/", {
-        "destination": chain.plant.pk, "carrier": "carrier", "seal_numbers": ["A1"],
-    })  # fmt: skip
+    dispatched = post(
+        source,
+        f"/api/v1/lots/{code}/dispatch/",
+        {
+            "destination": chain.plant.pk,
+            "carrier": "carrier",
+            "seal_numbers": ["A1"],
+        },
+    )
     assert dispatched.status_code == 201, dispatched.json()
     assert dispatched.json()["lot"]["status"] == "in_transit"
-    received = post(recycler, f"/api/v1/lots/{code}/receive/",
-                    {"measured_mass_kg": "1.338", "seals_intact": True})  # fmt: skip
+    received = post(
+        recycler,
+        f"/api/v1/lots/{code}/receive/",
+        {"measured_mass_kg": "1.338", "seals_intact": True},
+    )
     assert received.status_code == 201
     assert received.json()["event"]["details"]["difference_kg"] == "-0.002"
     verdict = recycler.get(f"/api/v1/lots/{code}/verdict/").json()
@@ -109,9 +125,11 @@ class TestErrors:
 
     def test_malformed_json_is_a_400(self, chain):
         response = keyed(chain.source).post(
-            "/api/v1/lots/", "{not json", content_type="application/json",
+            "/api/v1/lots/",
+            "{not json",
+            content_type="application/json",
             HTTP_IDEMPOTENCY_KEY="k1",
-        )  # fmt: skip
+        )
         assert response.status_code == 400
         assert response.json()["code"] == "parse_error"
 
@@ -121,8 +139,12 @@ class TestErrors:
         assert post(recycler, url + "weigh/", {"mass_kg": "2"}).status_code == 404
         refused = post(source, url + "receive/", {"measured_mass_kg": "2", "seals_intact": True})
         assert (refused.status_code, refused.json()["code"]) == (409, "lot_not_in_transit")
-        assert post(source, url + "dispatch/", {"destination": chain.plant.gln or chain.plant.pk}
-                    ).status_code == 201  # fmt: skip
+        assert (
+            post(
+                source, url + "dispatch/", {"destination": chain.plant.gln or chain.plant.pk}
+            ).status_code
+            == 201
+        )
         again = post(source, url + "dispatch/", {"destination": chain.plant.pk})
         assert (again.status_code, again.json()["code"]) == (409, "lot_in_transit")
         auditor = keyed(chain.auditor)
@@ -134,9 +156,15 @@ class TestErrors:
         body = {"corrects": str(uuid.uuid4()), "reason": "typo", "mass_kg": "2.000"}
         wrong = post(source, f"/api/v1/lots/{pickup.code}/correct/", body)
         assert (wrong.status_code, wrong.json()["code"]) == (422, "event_not_in_lot")
-        right = post(source, f"/api/v1/lots/{pickup.code}/correct/", {
-            "corrects": str(pickup.events.get().uuid), "reason": "typo", "mass_kg": "2.000",
-        })  # fmt: skip
+        right = post(
+            source,
+            f"/api/v1/lots/{pickup.code}/correct/",
+            {
+                "corrects": str(pickup.events.get().uuid),
+                "reason": "typo",
+                "mass_kg": "2.000",
+            },
+        )
         assert right.status_code == 201
         assert right.json()["lot"]["mass_kg"] == "2.000"
 
@@ -179,8 +207,12 @@ def test_twenty_concurrent_replays_write_one_event(chain, pickup):
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
         try:
             start.wait()
-            response = client.post(f"/api/v1/lots/{pickup.code}/weigh/", {"mass_kg": "2.222"},
-                                    format="json", HTTP_IDEMPOTENCY_KEY="scale-77")  # fmt: skip
+            response = client.post(
+                f"/api/v1/lots/{pickup.code}/weigh/",
+                {"mass_kg": "2.222"},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY="scale-77",
+            )
             statuses.append(response.status_code)
             bodies.append(response.json())
         finally:
@@ -204,16 +236,23 @@ class TestTransformations:
 
         drives = lot_at_plant(chain, "10.000")
         recycler = keyed(chain.recycler)
-        made = post(recycler, "/api/v1/transformations/", {
-            "kind": "process",
-            "inputs": [{"lot": drives.code}],
-            "outputs": [{"material": "ndfeb_magnets", "mass_kg": "0.200"}],
-            "residues": [{"kind": "steel", "mass_kg": "9.700", "destination": "Mill"}],
-        })  # fmt: skip
+        made = post(
+            recycler,
+            "/api/v1/transformations/",
+            {
+                "kind": "process",
+                "inputs": [{"lot": drives.code}],
+                "outputs": [{"material": "ndfeb_magnets", "mass_kg": "0.200"}],
+                "residues": [{"kind": "steel", "mass_kg": "9.700", "destination": "Mill"}],
+            },
+        )
         assert made.status_code == 201, made.json()
         (magnets,) = made.json()["outputs"]
-        split = post(recycler, "/api/v1/transformations/",
-                     {"kind": "split", "lot": magnets, "masses": ["0.120", "0.080"]})  # fmt: skip
+        split = post(
+            recycler,
+            "/api/v1/transformations/",
+            {"kind": "split", "lot": magnets, "masses": ["0.120", "0.080"]},
+        )
         assert split.status_code == 201
         halves = split.json()["outputs"]
         merged = post(recycler, "/api/v1/transformations/", {"kind": "merge", "lots": halves})
@@ -237,8 +276,13 @@ class TestTransformations:
         assert (missing.status_code, missing.json()["errors"][0]["field"]) == (400, "masses")
         hidden = post(recycler, url, {"kind": "split", "lot": pickup.code, "masses": ["1", "1"]})
         assert (hidden.status_code, hidden.json()["code"]) == (422, "unknown_lot")
-        too_much = post(recycler, url, {
-            "kind": "process", "inputs": [{"lot": drives.code}],
-            "outputs": [{"material": "shredded_hdd", "mass_kg": "11"}],
-        })  # fmt: skip
+        too_much = post(
+            recycler,
+            url,
+            {
+                "kind": "process",
+                "inputs": [{"lot": drives.code}],
+                "outputs": [{"material": "shredded_hdd", "mass_kg": "11"}],
+            },
+        )
         assert (too_much.status_code, too_much.json()["code"]) == (422, "mass_not_conserved")

@@ -17,11 +17,20 @@ from ..conftest import drive_manifest
 from .genealogy_builders import lot_at_plant
 
 # Mostly moves that can succeed, some that cannot (bad input, or a state that forbids them).
-ACTIONS = st.sampled_from([
-    ("weigh", "1.5"), ("weigh", "2.25"), ("weigh", "3.5"), ("weigh", "0"), ("weigh", "-1"),
-    ("quarantine", "seal torn"), ("quarantine", ""), ("release", "resealed"),
-    ("dispatch", "plant"), ("dispose", "shredded"),
-])  # fmt: skip
+ACTIONS = st.sampled_from(
+    [
+        ("weigh", "1.5"),
+        ("weigh", "2.25"),
+        ("weigh", "3.5"),
+        ("weigh", "0"),
+        ("weigh", "-1"),
+        ("quarantine", "seal torn"),
+        ("quarantine", ""),
+        ("release", "resealed"),
+        ("dispatch", "plant"),
+        ("dispose", "shredded"),
+    ]
+)
 # What each action's value is to its service.
 ARGUMENTS = {
     "weigh": lambda value, chain: {"mass_kg": Decimal(value)},
@@ -103,15 +112,22 @@ def test_services_joined_in_one_transaction_see_what_each_other_appended(chain):
     @ledger_write
     def weigh_correct_and_split():
         weighed = services.weigh(actor=actor, lot=drives, mass_kg=Decimal("9.000"))
-        services.correct(actor=actor, lot=drives, corrects=weighed, reason="scale drift",
-                         mass_kg=Decimal("9.500"))  # fmt: skip
+        services.correct(
+            actor=actor,
+            lot=drives,
+            corrects=weighed,
+            reason="scale drift",
+            mass_kg=Decimal("9.500"),
+        )
         return services.split(actor=actor, lot=drives, masses=[Decimal("5"), Decimal("4.5")])
 
     weigh_correct_and_split()
     drives.refresh_from_db()
     assert [e.kind for e in drives.events.order_by("seq")][-3:] == [
-        "weighed", "corrected", "transformed",
-    ]  # fmt: skip
+        "weighed",
+        "corrected",
+        "transformed",
+    ]
     assert drives.events.get(kind="corrected").corrects.kind == "weighed"
     assert (drives.status, drives.mass_kg) == ("consumed", Decimal("0"))
     assert projection_drift(drives, drives.events.order_by("seq")) == {}

@@ -30,8 +30,13 @@ class TestSeedDemo:
         assert "password 'ledger-demo'" in output
         statuses = set(Lot.objects.values_list("status", flat=True))
         assert statuses == {
-            "registered", "in_transit", "received", "consumed", "delivered", "disposed",
-        }  # fmt: skip
+            "registered",
+            "in_transit",
+            "received",
+            "consumed",
+            "delivered",
+            "disposed",
+        }
         delivered = Lot.objects.get(material="ndpr_oxide", status="delivered")
         shares = contributions(delivered)
         assert len(shares.pickups) >= 3
@@ -44,8 +49,16 @@ class TestSeedDemo:
         assert abroad.status == LotStatus.RECEIVED
         assert abroad.events.filter(kind=EventKind.DISPATCHED).count() == 2
         roles = set(Organization.objects.values_list("roles__code", flat=True))
-        assert {"operator", "source", "carrier", "recycler", "separator", "refinery", "buyer",
-                "auditor"} <= roles  # fmt: skip
+        assert {
+            "operator",
+            "source",
+            "carrier",
+            "recycler",
+            "separator",
+            "refinery",
+            "buyer",
+            "auditor",
+        } <= roles
         assert Facility.objects.filter(region="VA", kind="data_center").exists()
         assert Facility.objects.filter(region="TN", kind="recycling_plant").exists()
         assert Certification.objects.count() == 6
@@ -59,10 +72,19 @@ class TestSeedDemo:
         seed()
         codes = {f["code"] for verdict in LotVerdict.objects.all() for f in verdict.findings}
         assert codes == {
-            "foreign_custody", "denied_jurisdiction", "open_handoff", "seal_broken",
-            "transit_loss", "unbalanced_transformation", "yield_shortfall", "yield_excess",
-            "uncertified_custodian", "unsanitized_media", "broken_chain", "unknown_origin",
-        }  # fmt: skip
+            "foreign_custody",
+            "denied_jurisdiction",
+            "open_handoff",
+            "seal_broken",
+            "transit_loss",
+            "unbalanced_transformation",
+            "yield_shortfall",
+            "yield_excess",
+            "uncertified_custodian",
+            "unsanitized_media",
+            "broken_chain",
+            "unknown_origin",
+        }
         delivered = Lot.objects.get(material="ndpr_oxide", status="delivered")
         assert delivered.verdict.outcome == "verified"
         assert LotVerdict.objects.count() == Lot.objects.count()

@@ -59,11 +59,16 @@ class TestDiamond:
         assert [(node.code, node.depth) for node in genealogy.nodes] == [
             (lot.code, depth)
             for lot, depth in sorted(
-                [(diamond["m"], 1), (diamond["s2"], 1), (diamond["p1"], 2), (diamond["s1"], 2),
-                 (diamond["p2"], 2)],
+                [
+                    (diamond["m"], 1),
+                    (diamond["s2"], 1),
+                    (diamond["p1"], 2),
+                    (diamond["s1"], 2),
+                    (diamond["p2"], 2),
+                ],
                 key=lambda pair: (pair[1], pair[0].pk),
             )
-        ]  # fmt: skip
+        ]
         node = genealogy.by_id()[diamond["p1"].pk]
         assert (node.material, node.status, node.custodian, node.country) == (
             "hdd",
@@ -84,8 +89,12 @@ def test_contributions_on_random_genealogies_sum_to_one_exactly_as_fractions(cha
     ]
     for _ in range(8):
         chosen = rng.sample(pool, k=rng.randint(1, min(3, len(pool))))
-        inputs = [Consume(lot, (lot.mass_kg * Decimal(rng.choice(["0.5", "1"]))).quantize(
-            Decimal("0.001"))) for lot in chosen]  # fmt: skip
+        inputs = [
+            Consume(
+                lot, (lot.mass_kg * Decimal(rng.choice(["0.5", "1"]))).quantize(Decimal("0.001"))
+            )
+            for lot in chosen
+        ]
         total = sum(consume.mass_kg for consume in inputs)
         made = services.process(
             actor=actor,
@@ -126,15 +135,21 @@ def five_tiers(chain):
         for n, dc in enumerate([chain.data_center, chain.data_center, columbus])
     ]
     shredded = [
-        output_of(services.process(actor=actor, inputs=[Consume(p)],
-                                   outputs=[Produce("shredded_hdd", Decimal("670"))]))
+        output_of(
+            services.process(
+                actor=actor, inputs=[Consume(p)], outputs=[Produce("shredded_hdd", Decimal("670"))]
+            )
+        )
         for p in pickups
-    ]  # fmt: skip
+    ]
     magnets = [
-        output_of(services.process(actor=actor, inputs=[Consume(s)],
-                                   outputs=[Produce("ndfeb_magnets", Decimal("15"))]))
+        output_of(
+            services.process(
+                actor=actor, inputs=[Consume(s)], outputs=[Produce("ndfeb_magnets", Decimal("15"))]
+            )
+        )
         for s in shredded
-    ]  # fmt: skip
+    ]
     concentrate = output_of(
         services.process(
             actor=actor,
@@ -149,8 +164,13 @@ def five_tiers(chain):
             outputs=[Produce("ndpr_oxide", Decimal("4.2"))],
         )
     )
-    return {"pickups": pickups, "shredded": shredded, "magnets": magnets,
-            "concentrate": concentrate, "oxide": oxide}  # fmt: skip
+    return {
+        "pickups": pickups,
+        "shredded": shredded,
+        "magnets": magnets,
+        "concentrate": concentrate,
+        "oxide": oxide,
+    }
 
 
 class TestFiveTiers:
@@ -178,13 +198,17 @@ class TestFiveTiers:
 
     def test_trace_command_json_down(self, five_tiers):
         out = StringIO()
-        call_command("trace", five_tiers["pickups"][2].code, "--down", "--format", "json",
-                     stdout=out)  # fmt: skip
+        call_command(
+            "trace", five_tiers["pickups"][2].code, "--down", "--format", "json", stdout=out
+        )
         document = json.loads(out.getvalue())
         assert document["direction"] == "down"
         assert [(lot["material"], lot["depth"]) for lot in document["lots"]] == [
-            ("shredded_hdd", 1), ("ndfeb_magnets", 2), ("ree_concentrate", 3), ("ndpr_oxide", 4),
-        ]  # fmt: skip
+            ("shredded_hdd", 1),
+            ("ndfeb_magnets", 2),
+            ("ree_concentrate", 3),
+            ("ndpr_oxide", 4),
+        ]
         link = {
             "parent": five_tiers["pickups"][2].code,
             "child": five_tiers["shredded"][2].code,

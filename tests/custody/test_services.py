@@ -149,13 +149,17 @@ class TestRegisterPickup:
         for assets, code in [
             ([twin, twin], "duplicate_serial"),
             ([services.AssetLine(category="toaster")], "invalid_category"),
-            ([services.AssetLine(category="hdd_2_5", sanitization_method="format")],
-             "invalid_sanitization_method"),
+            (
+                [services.AssetLine(category="hdd_2_5", sanitization_method="format")],
+                "invalid_sanitization_method",
+            ),
             ([services.AssetLine(category="hdd_2_5", weight_kg=Decimal("-0.1"))], "negative_mass"),
-            ([services.AssetLine(category="ssd", sanitized_at=days_ago(-0.001))],
-             "sanitized_after_pickup"),
+            (
+                [services.AssetLine(category="ssd", sanitized_at=days_ago(-0.001))],
+                "sanitized_after_pickup",
+            ),
             ([services.AssetLine(category="ssd", serial="S" * 101)], "text_too_long"),
-        ]:  # fmt: skip
+        ]:
             with refused(code):
                 services.register_pickup(
                     actor=chain.actor(chain.source),
@@ -495,8 +499,14 @@ def test_a_whole_journey_keeps_one_verified_chain_and_a_rebuildable_projection(c
     lot.refresh_from_db()
     events = list(lot.events.order_by("seq"))
     assert [event.kind for event in events] == [
-        "registered", "dispatched", "received", "weighed", "quarantined", "released", "delivered",
-    ]  # fmt: skip
+        "registered",
+        "dispatched",
+        "received",
+        "weighed",
+        "quarantined",
+        "released",
+        "delivered",
+    ]
     assert [event.seq for event in events] == list(range(1, 8))
     for previous, event in itertools.pairwise(events):
         assert event.prev_hash == previous.hash
@@ -567,10 +577,12 @@ def test_a_correction_names_an_event_of_the_lot_by_uuid(chain, pickup):
     actor = chain.actor(chain.source)
     for wrong in ("not-a-uuid", uuid.uuid4()):
         with pytest.raises(DomainError) as refused:
-            services.correct(actor=actor, lot=pickup, corrects=wrong, reason="typo",
-                             mass_kg=Decimal("2"))  # fmt: skip
+            services.correct(
+                actor=actor, lot=pickup, corrects=wrong, reason="typo", mass_kg=Decimal("2")
+            )
         assert (refused.value.code, refused.value.field) == ("event_not_in_lot", "corrects")
     registered = pickup.events.get()
-    event = services.correct(actor=actor, lot=pickup, corrects=str(registered.uuid),
-                             reason="typo", mass_kg=Decimal("2"))  # fmt: skip
+    event = services.correct(
+        actor=actor, lot=pickup, corrects=str(registered.uuid), reason="typo", mass_kg=Decimal("2")
+    )
     assert event.corrects == registered

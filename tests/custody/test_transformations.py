@@ -131,21 +131,51 @@ class TestProcess:
         [
             ("none", [Produce("shredded_hdd", Decimal(1))], [], "no_inputs", "inputs"),
             ("all", [], [], "no_outputs", "outputs"),
-            ("all", [Produce("unobtainium", Decimal(1))], [], "invalid_material",
-             "outputs[0].material"),
-            ("all", [Produce("shredded_hdd", Decimal(-1))], [], "negative_mass",
-             "outputs[0].mass_kg"),
-            ("all", [Produce("shredded_hdd", Decimal(1), item_count=-2)], [],
-             "invalid_item_count", "outputs[0].item_count"),
-            ("all", [Produce("shredded_hdd", Decimal(1))], [Residue("gold", Decimal(1))],
-             "invalid_residue_kind", "residues[0].kind"),
-            ("all", [Produce("shredded_hdd", Decimal(1))], [Residue("slag", Decimal(0))],
-             "zero_mass", "residues[0].mass_kg"),
+            (
+                "all",
+                [Produce("unobtainium", Decimal(1))],
+                [],
+                "invalid_material",
+                "outputs[0].material",
+            ),
+            (
+                "all",
+                [Produce("shredded_hdd", Decimal(-1))],
+                [],
+                "negative_mass",
+                "outputs[0].mass_kg",
+            ),
+            (
+                "all",
+                [Produce("shredded_hdd", Decimal(1), item_count=-2)],
+                [],
+                "invalid_item_count",
+                "outputs[0].item_count",
+            ),
+            (
+                "all",
+                [Produce("shredded_hdd", Decimal(1))],
+                [Residue("gold", Decimal(1))],
+                "invalid_residue_kind",
+                "residues[0].kind",
+            ),
+            (
+                "all",
+                [Produce("shredded_hdd", Decimal(1))],
+                [Residue("slag", Decimal(0))],
+                "zero_mass",
+                "residues[0].mass_kg",
+            ),
             ("twice", [Produce("shredded_hdd", Decimal(1))], [], "duplicate_input", "inputs"),
-            ("too much", [Produce("shredded_hdd", Decimal(1))], [], "consumed_exceeds_mass",
-             "inputs[0].mass_kg"),
+            (
+                "too much",
+                [Produce("shredded_hdd", Decimal(1))],
+                [],
+                "consumed_exceeds_mass",
+                "inputs[0].mass_kg",
+            ),
         ],
-    )  # fmt: skip
+    )
     def test_bad_input_is_refused(self, chain, inputs, outputs, residues, code, field):
         drives = lot_at_plant(chain, "10.000")
         consume = {
@@ -163,8 +193,9 @@ class TestProcess:
         drives = lot_at_plant(chain, "10.000")
         output = [Produce("shredded_hdd", Decimal(1))]
         with refused("not_custodian"):
-            services.process(actor=chain.actor(chain.buyer), inputs=[Consume(drives)],
-                             outputs=output)  # fmt: skip
+            services.process(
+                actor=chain.actor(chain.buyer), inputs=[Consume(drives)], outputs=output
+            )
         elsewhere = lot_at_plant(chain, "5.000", serial_prefix="X")
         second_plant = FacilityFactory(organization=chain.recycler, name="Memphis plant")
         services.dispatch(actor=recycler(chain), lot=elsewhere, destination=second_plant)
@@ -206,9 +237,11 @@ class TestProcess:
         assert drives.mass_kg == Decimal("6.000")
         with refused("idempotency_key_reused", "idempotency_key"):
             services.split(
-                actor=recycler(chain), lot=drives, masses=[Decimal(1), Decimal(1)],
+                actor=recycler(chain),
+                lot=drives,
+                masses=[Decimal(1), Decimal(1)],
                 idempotency_key="batch-7",
-            )  # fmt: skip
+            )
 
 
 class TestSplitAndMerge:

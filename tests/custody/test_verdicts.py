@@ -49,8 +49,7 @@ def test_a_clean_chain_from_pickup_to_oxide_is_verified(builder):
         (Knobs(seals_intact=False), "seal_broken", VIOLATION, "drives"),
         (Knobs(received_share=Decimal("0.95")), "transit_loss", VIOLATION, "drives"),
         (Knobs(transit_days=20), "open_handoff", VIOLATION, "drives"),
-        (Knobs(undeclared_loss=Decimal("0.10")), "unbalanced_transformation", VIOLATION,
-         "magnets"),
+        (Knobs(undeclared_loss=Decimal("0.10")), "unbalanced_transformation", VIOLATION, "magnets"),
         (Knobs(concentrate_ratio=Decimal("0.20")), "yield_shortfall", VIOLATION, "concentrate"),
         (Knobs(oxide_ratio=Decimal("0.95")), "yield_excess", VIOLATION, "oxide"),
         (Knobs(magnet_grams_per_drive=Decimal("30")), "yield_excess", VIOLATION, "magnets"),
@@ -61,7 +60,7 @@ def test_a_clean_chain_from_pickup_to_oxide_is_verified(builder):
         (Knobs(via_country="CN"), "denied_jurisdiction", VIOLATION, "magnets"),
         (Knobs(extra_input="intake"), "unknown_origin", MISSING_EVIDENCE, None),
     ],
-)  # fmt: skip
+)
 def test_each_rule_trips_exactly_its_finding(builder, knobs, expected, severity, lot):
     lots = builder.build(knobs)
     verdict = assess(lots["oxide"])
@@ -110,26 +109,35 @@ def _oxide_from(builder, chain, drives):
 
     from .genealogy_builders import output_of
 
-    magnets = output_of(services.process(
-        actor=chain.actor(chain.recycler), inputs=[Consume(drives)],
-        outputs=[Produce("ndfeb_magnets", Decimal("1.800"))],
-        residues=[Residue("steel", drives.mass_kg - Decimal("1.800"))],
-        occurred_at=builder.at(30),
-    ))  # fmt: skip
+    magnets = output_of(
+        services.process(
+            actor=chain.actor(chain.recycler),
+            inputs=[Consume(drives)],
+            outputs=[Produce("ndfeb_magnets", Decimal("1.800"))],
+            residues=[Residue("steel", drives.mass_kg - Decimal("1.800"))],
+            occurred_at=builder.at(30),
+        )
+    )
     builder.ship(magnets, chain.recycler, builder.separation_plant, builder.separator, 20)
-    concentrate = output_of(services.process(
-        actor=chain.actor(builder.separator), inputs=[Consume(magnets)],
-        outputs=[Produce("ree_concentrate", Decimal("0.540"))],
-        residues=[Residue("slag", Decimal("1.260"))],
-        occurred_at=builder.at(15),
-    ))  # fmt: skip
+    concentrate = output_of(
+        services.process(
+            actor=chain.actor(builder.separator),
+            inputs=[Consume(magnets)],
+            outputs=[Produce("ree_concentrate", Decimal("0.540"))],
+            residues=[Residue("slag", Decimal("1.260"))],
+            occurred_at=builder.at(15),
+        )
+    )
     builder.ship(concentrate, builder.separator, builder.refinery_plant, builder.refinery, 10)
-    return output_of(services.process(
-        actor=chain.actor(builder.refinery), inputs=[Consume(concentrate)],
-        outputs=[Produce("ndpr_oxide", Decimal("0.400"))],
-        residues=[Residue("slag", Decimal("0.140"))],
-        occurred_at=builder.at(5),
-    ))  # fmt: skip
+    return output_of(
+        services.process(
+            actor=chain.actor(builder.refinery),
+            inputs=[Consume(concentrate)],
+            outputs=[Produce("ndpr_oxide", Decimal("0.400"))],
+            residues=[Residue("slag", Decimal("0.140"))],
+            occurred_at=builder.at(5),
+        )
+    )
 
 
 def test_an_open_handoff_within_its_time_is_unverified_and_beyond_it_non_compliant(builder):
@@ -224,6 +232,9 @@ def test_the_hourly_task_reassesses_stale_lots(builder, chain):
     assert reassess_verdicts.delay(everything=True).get() == Lot.objects.count()
     assert LotVerdict.objects.get(lot=lots["oxide"]).outcome == "verified"
     assert reassess_verdicts.delay().get() == 0  # nothing changed, nothing unverified
-    services.weigh(actor=chain.actor(chain.source), lot=builder.pickup(Knobs(), serial="Z"),
-                   mass_kg=Decimal("68"))  # fmt: skip
+    services.weigh(
+        actor=chain.actor(chain.source),
+        lot=builder.pickup(Knobs(), serial="Z"),
+        mass_kg=Decimal("68"),
+    )
     assert reassess_verdicts.delay().get() == 1

@@ -53,9 +53,12 @@ def test_the_three_forms_of_the_rule_agree_through_a_lots_life(chain, pickup):
 def test_the_lots_a_request_names_are_judged_together_as_one_by_one(chain, pickup):
     source = chain.actor(chain.source)
     at_source = services.register_pickup(
-        actor=source, facility=chain.data_center, material="hdd", mass_kg=Decimal("1"),
+        actor=source,
+        facility=chain.data_center,
+        material="hdd",
+        mass_kg=Decimal("1"),
         assets=drive_manifest(1),
-    )  # fmt: skip
+    )
     in_transit = services.dispatch(actor=source, lot=pickup, destination=chain.plant).lot
     lots = [at_source, in_transit]
     for organization in Organization.objects.all():

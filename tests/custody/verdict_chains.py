@@ -38,8 +38,9 @@ class Knobs:
 class VerdictChain:
     def __init__(self, chain):
         self.c = chain
-        self.separator = OrganizationFactory(slug="separator", name="Separator",
-                                             roles=["separator"])  # fmt: skip
+        self.separator = OrganizationFactory(
+            slug="separator", name="Separator", roles=["separator"]
+        )
         self.refinery = OrganizationFactory(slug="refinery", name="Refinery", roles=["refinery"])
         self.separation_plant = FacilityFactory(organization=self.separator, name="Sep plant")
         self.refinery_plant = FacilityFactory(organization=self.refinery, name="Refinery")
@@ -76,8 +77,12 @@ class VerdictChain:
 
     def ship(self, lot, sender, destination, receiver, days_ago, knobs: Knobs | None = None):
         knobs = knobs or Knobs()
-        services.dispatch(actor=self.actor(sender), lot=lot, destination=destination,
-                          occurred_at=self.at(days_ago))  # fmt: skip
+        services.dispatch(
+            actor=self.actor(sender),
+            lot=lot,
+            destination=destination,
+            occurred_at=self.at(days_ago),
+        )
         lot.refresh_from_db()
         services.receive(
             actor=self.actor(receiver),
@@ -95,23 +100,35 @@ class VerdictChain:
             CertificationFactory(facility=self.plant, scheme="r2v3")
         drives = self.pickup(knobs)
         if knobs.stop_before_receipt_days_ago is not None:
-            services.dispatch(actor=self.actor(c.source), lot=drives, destination=self.plant,
-                              occurred_at=self.at(knobs.stop_before_receipt_days_ago))  # fmt: skip
+            services.dispatch(
+                actor=self.actor(c.source),
+                lot=drives,
+                destination=self.plant,
+                occurred_at=self.at(knobs.stop_before_receipt_days_ago),
+            )
             return {"drives": drives}
         self.ship(drives, c.source, self.plant, c.recycler, 88, knobs)
         mass = drives.mass_kg
         magnets_kg = (knobs.magnet_grams_per_drive * knobs.drives / 1000).quantize(Decimal("0.001"))
         residue_kg = mass - magnets_kg - (mass * knobs.undeclared_loss).quantize(Decimal("0.001"))
-        magnets = output_of(services.process(
-            actor=self.actor(c.recycler), inputs=[Consume(drives)],
-            outputs=[Produce("ndfeb_magnets", magnets_kg)],
-            residues=[Residue("steel", residue_kg)], occurred_at=self.at(50),
-        ))  # fmt: skip
+        magnets = output_of(
+            services.process(
+                actor=self.actor(c.recycler),
+                inputs=[Consume(drives)],
+                outputs=[Produce("ndfeb_magnets", magnets_kg)],
+                residues=[Residue("steel", residue_kg)],
+                occurred_at=self.at(50),
+            )
+        )
         if knobs.extra_input == "intake":
             bought = services.register_intake(
-                actor=self.actor(c.recycler), facility=self.plant, material="ndfeb_magnets",
-                mass_kg=Decimal("0.500"), supplier="Broker X", occurred_at=self.at(49.5),
-            )  # fmt: skip
+                actor=self.actor(c.recycler),
+                facility=self.plant,
+                material="ndfeb_magnets",
+                mass_kg=Decimal("0.500"),
+                supplier="Broker X",
+                occurred_at=self.at(49.5),
+            )
             merged = services.merge(
                 actor=self.actor(c.recycler), lots=[magnets, bought], occurred_at=self.at(49)
             )
@@ -124,17 +141,25 @@ class VerdictChain:
         else:
             self.ship(magnets, c.recycler, self.separation_plant, self.separator, 45)
         concentrate_kg = (magnets.mass_kg * knobs.concentrate_ratio).quantize(Decimal("0.001"))
-        concentrate = output_of(services.process(
-            actor=self.actor(self.separator), inputs=[Consume(magnets)],
-            outputs=[Produce("ree_concentrate", concentrate_kg)],
-            residues=[Residue("slag", magnets.mass_kg - concentrate_kg)], occurred_at=self.at(40),
-        ))  # fmt: skip
+        concentrate = output_of(
+            services.process(
+                actor=self.actor(self.separator),
+                inputs=[Consume(magnets)],
+                outputs=[Produce("ree_concentrate", concentrate_kg)],
+                residues=[Residue("slag", magnets.mass_kg - concentrate_kg)],
+                occurred_at=self.at(40),
+            )
+        )
         self.ship(concentrate, self.separator, self.refinery_plant, self.refinery, 38)
         oxide_kg = (concentrate.mass_kg * knobs.oxide_ratio).quantize(Decimal("0.001"))
         slag = max(concentrate.mass_kg - oxide_kg, Decimal(0))
-        oxide = output_of(services.process(
-            actor=self.actor(self.refinery), inputs=[Consume(concentrate)],
-            outputs=[Produce("ndpr_oxide", oxide_kg)],
-            residues=[Residue("slag", slag)] if slag else [], occurred_at=self.at(30),
-        ))  # fmt: skip
+        oxide = output_of(
+            services.process(
+                actor=self.actor(self.refinery),
+                inputs=[Consume(concentrate)],
+                outputs=[Produce("ndpr_oxide", oxide_kg)],
+                residues=[Residue("slag", slag)] if slag else [],
+                occurred_at=self.at(30),
+            )
+        )
         return {"drives": drives, "magnets": magnets, "concentrate": concentrate, "oxide": oxide}

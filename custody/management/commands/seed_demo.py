@@ -49,27 +49,97 @@ ORGANIZATIONS = {
 
 # slug -> (organization, name, kind, country, region, city, location reference for the GLN)
 FACILITIES = {
-    "iad7": ("northwind-cloud", "Northwind IAD-7", FacilityKind.DATA_CENTER,
-             "US", "VA", "Ashburn", 10007),
-    "cmh2": ("northwind-cloud", "Northwind CMH-2", FacilityKind.DATA_CENTER,
-             "US", "OH", "New Albany", 10002),
-    "roanoke": ("blue-ridge-freight", "Roanoke cross-dock", FacilityKind.WAREHOUSE,
-                "US", "VA", "Roanoke", 20001),
-    "knoxville": ("volunteer-metals", "Knoxville dismantling plant", FacilityKind.RECYCLING_PLANT,
-                  "US", "TN", "Knoxville", 30001),
-    "chattanooga": ("appalachian-separation", "Chattanooga separation plant",
-                    FacilityKind.SEPARATION_PLANT, "US", "TN", "Chattanooga", 40001),
-    "port-arthur": ("gulf-coast-rare-earths", "Port Arthur refinery", FacilityKind.REFINERY,
-                    "US", "TX", "Port Arthur", 50001),
-    "elkhart": ("lakeshore-magnetics", "Elkhart magnet plant", FacilityKind.MAGNET_PLANT,
-                "US", "IN", "Elkhart", 60001),
-    "nashville": ("cumberland-scrap", "Nashville scrap yard", FacilityKind.RECYCLING_PLANT,
-                  "US", "TN", "Nashville", 80001),
-    "baotou": ("baotou-trading", "Baotou bonded warehouse", FacilityKind.WAREHOUSE,
-               "CN", "Inner Mongolia", "Baotou", 90001),
-    "port-klang": ("straits-metal-trading", "Port Klang scrap yard", FacilityKind.WAREHOUSE,
-                   "MY", "Selangor", "Port Klang", 70001),
-}  # fmt: skip
+    "iad7": (
+        "northwind-cloud",
+        "Northwind IAD-7",
+        FacilityKind.DATA_CENTER,
+        "US",
+        "VA",
+        "Ashburn",
+        10007,
+    ),
+    "cmh2": (
+        "northwind-cloud",
+        "Northwind CMH-2",
+        FacilityKind.DATA_CENTER,
+        "US",
+        "OH",
+        "New Albany",
+        10002,
+    ),
+    "roanoke": (
+        "blue-ridge-freight",
+        "Roanoke cross-dock",
+        FacilityKind.WAREHOUSE,
+        "US",
+        "VA",
+        "Roanoke",
+        20001,
+    ),
+    "knoxville": (
+        "volunteer-metals",
+        "Knoxville dismantling plant",
+        FacilityKind.RECYCLING_PLANT,
+        "US",
+        "TN",
+        "Knoxville",
+        30001,
+    ),
+    "chattanooga": (
+        "appalachian-separation",
+        "Chattanooga separation plant",
+        FacilityKind.SEPARATION_PLANT,
+        "US",
+        "TN",
+        "Chattanooga",
+        40001,
+    ),
+    "port-arthur": (
+        "gulf-coast-rare-earths",
+        "Port Arthur refinery",
+        FacilityKind.REFINERY,
+        "US",
+        "TX",
+        "Port Arthur",
+        50001,
+    ),
+    "elkhart": (
+        "lakeshore-magnetics",
+        "Elkhart magnet plant",
+        FacilityKind.MAGNET_PLANT,
+        "US",
+        "IN",
+        "Elkhart",
+        60001,
+    ),
+    "nashville": (
+        "cumberland-scrap",
+        "Nashville scrap yard",
+        FacilityKind.RECYCLING_PLANT,
+        "US",
+        "TN",
+        "Nashville",
+        80001,
+    ),
+    "baotou": (
+        "baotou-trading",
+        "Baotou bonded warehouse",
+        FacilityKind.WAREHOUSE,
+        "CN",
+        "Inner Mongolia",
+        "Baotou",
+        90001,
+    ),
+    "port-klang": (
+        "straits-metal-trading",
+        "Port Klang scrap yard",
+        FacilityKind.WAREHOUSE,
+        "MY",
+        "Selangor",
+        "Port Klang",
+        70001,
+    ),
+}
 
 CERTIFICATIONS = [
     ("knoxville", CertificationScheme.R2V3, "R2V3-2291", "SERI-accredited registrar"),
@@ -102,8 +172,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             organizations = self.seed_partners()
             admin = self.seed_admin(organizations["ledger-ops"])
-        self.facilities = {slug: Facility.objects.get(gln=demo_gln(row[6])) for slug, row in
-                           FACILITIES.items()}  # fmt: skip
+        self.facilities = {
+            slug: Facility.objects.get(gln=demo_gln(row[6])) for slug, row in FACILITIES.items()
+        }
         self.organizations = organizations
         self.now = timezone.now().replace(minute=0, second=0, microsecond=0)
         lots = self.seed_lots()
@@ -178,8 +249,9 @@ class Command(BaseCommand):
     def at(self, days_ago: float) -> datetime:
         return self.now - timedelta(days=days_ago)
 
-    def pickup(self, key, *, facility, material, count, unit_kg, days_ago, category,
-               unwiped=0) -> Lot:  # fmt: skip
+    def pickup(
+        self, key, *, facility, material, count, unit_kg, days_ago, category, unwiped=0
+    ) -> Lot:
         """A pickup of ``count`` items; the first ``unwiped`` drives lack a sanitization record."""
         assets = [
             services.AssetLine(
@@ -233,20 +305,42 @@ class Command(BaseCommand):
         drive_kg, server_kg = Decimal("0.680"), Decimal("28.000")
         lots = {}
 
-        lot = self.pickup("a", facility="iad7", material=Material.HDD, count=240,
-                          unit_kg=drive_kg, days_ago=2, category=hdd)  # fmt: skip
+        lot = self.pickup(
+            "a",
+            facility="iad7",
+            material=Material.HDD,
+            count=240,
+            unit_kg=drive_kg,
+            days_ago=2,
+            category=hdd,
+        )
         lots["drives awaiting pickup"] = lot
 
-        lot = self.pickup("b", facility="iad7", material=Material.RETIRED_SERVERS, count=40,
-                          unit_kg=server_kg, days_ago=5, category=server)  # fmt: skip
+        lot = self.pickup(
+            "b",
+            facility="iad7",
+            material=Material.RETIRED_SERVERS,
+            count=40,
+            unit_kg=server_kg,
+            days_ago=5,
+            category=server,
+        )
         self.move("b", lot, sender="northwind-cloud", to="knoxville", days_ago=1, seals=(1, 2))
         lots["servers on the road"] = lot
 
-        lot = self.pickup("c", facility="iad7", material=Material.HDD, count=600,
-                          unit_kg=drive_kg, days_ago=15, category=hdd)  # fmt: skip
+        lot = self.pickup(
+            "c",
+            facility="iad7",
+            material=Material.HDD,
+            count=600,
+            unit_kg=drive_kg,
+            days_ago=15,
+            category=hdd,
+        )
         self.move("c", lot, sender="northwind-cloud", to="knoxville", days_ago=14)
-        self.arrive("c", lot, receiver="volunteer-metals", at="knoxville", mass="407.600",
-                    days_ago=12)  # fmt: skip
+        self.arrive(
+            "c", lot, receiver="volunteer-metals", at="knoxville", mass="407.600", days_ago=12
+        )
         typo = services.weigh(
             actor=self.actor("volunteer-metals"),
             lot=lot,
@@ -266,11 +360,25 @@ class Command(BaseCommand):
         )
         lots["drives received, weighed, corrected"] = lot
 
-        lot = self.pickup("d", facility="cmh2", material=Material.HDD, count=300,
-                          unit_kg=drive_kg, days_ago=9, category=hdd)  # fmt: skip
+        lot = self.pickup(
+            "d",
+            facility="cmh2",
+            material=Material.HDD,
+            count=300,
+            unit_kg=drive_kg,
+            days_ago=9,
+            category=hdd,
+        )
         self.move("d", lot, sender="northwind-cloud", to="knoxville", days_ago=8, seals=(1, 2))
-        self.arrive("d", lot, receiver="volunteer-metals", at="knoxville", mass="197.800",
-                    days_ago=6, seals_intact=False)  # fmt: skip
+        self.arrive(
+            "d",
+            lot,
+            receiver="volunteer-metals",
+            at="knoxville",
+            mass="197.800",
+            days_ago=6,
+            seals_intact=False,
+        )
         services.quarantine(
             actor=self.actor("volunteer-metals"),
             lot=lot,
@@ -280,21 +388,38 @@ class Command(BaseCommand):
         )
         lots["drives quarantined: broken seal"] = lot
 
-        lot = self.pickup("e", facility="cmh2", material=Material.HDD, count=500,
-                          unit_kg=drive_kg, days_ago=40, category=hdd)  # fmt: skip
+        lot = self.pickup(
+            "e",
+            facility="cmh2",
+            material=Material.HDD,
+            count=500,
+            unit_kg=drive_kg,
+            days_ago=40,
+            category=hdd,
+        )
         self.move("e", lot, sender="northwind-cloud", to="knoxville", days_ago=38)
-        self.arrive("e", lot, receiver="volunteer-metals", at="knoxville", mass="339.700",
-                    days_ago=36)  # fmt: skip
+        self.arrive(
+            "e", lot, receiver="volunteer-metals", at="knoxville", mass="339.700", days_ago=36
+        )
         self.move("e", lot, sender="volunteer-metals", to="port-klang", days_ago=30)
-        self.arrive("e", lot, receiver="straits-metal-trading", at="port-klang",
-                    mass="339.100", days_ago=2)  # fmt: skip
+        self.arrive(
+            "e", lot, receiver="straits-metal-trading", at="port-klang", mass="339.100", days_ago=2
+        )
         lots["drives sold to a trader in Malaysia"] = lot
 
-        lot = self.pickup("f", facility="iad7", material=Material.RETIRED_SERVERS, count=12,
-                          unit_kg=server_kg, days_ago=25, category=server)  # fmt: skip
+        lot = self.pickup(
+            "f",
+            facility="iad7",
+            material=Material.RETIRED_SERVERS,
+            count=12,
+            unit_kg=server_kg,
+            days_ago=25,
+            category=server,
+        )
         self.move("f", lot, sender="northwind-cloud", to="knoxville", days_ago=24)
-        self.arrive("f", lot, receiver="volunteer-metals", at="knoxville", mass="335.400",
-                    days_ago=22)  # fmt: skip
+        self.arrive(
+            "f", lot, receiver="volunteer-metals", at="knoxville", mass="335.400", days_ago=22
+        )
         services.dispose(
             actor=self.actor("volunteer-metals"),
             lot=lot,
@@ -317,11 +442,20 @@ class Command(BaseCommand):
         # 12 drives without a wipe record; dismantled into more magnet than 300 drives hold
         # (30 g each, the window says 10 to 25 g) with 8 % of the mass unaccounted for; the
         # magnets then go to a bonded warehouse in China.
-        lot = self.pickup("j", facility="iad7", material=Material.HDD, count=300,
-                          unit_kg=drive_kg, days_ago=45, category=hdd, unwiped=12)  # fmt: skip
+        lot = self.pickup(
+            "j",
+            facility="iad7",
+            material=Material.HDD,
+            count=300,
+            unit_kg=drive_kg,
+            days_ago=45,
+            category=hdd,
+            unwiped=12,
+        )
         self.move("j", lot, sender="northwind-cloud", to="knoxville", days_ago=44)
-        self.arrive("j", lot, receiver="volunteer-metals", at="knoxville", mass="204.000",
-                    days_ago=43)  # fmt: skip
+        self.arrive(
+            "j", lot, receiver="volunteer-metals", at="knoxville", mass="204.000", days_ago=43
+        )
         heavy = services.process(
             actor=recycler,
             inputs=[services.Consume(lot)],
@@ -332,17 +466,26 @@ class Command(BaseCommand):
         )
         magnets = Lot.objects.get(parent_links__transformation=heavy)
         self.move("j2", magnets, sender="volunteer-metals", to="baotou", days_ago=35)
-        self.arrive("j2", magnets, receiver="baotou-trading", at="baotou", mass="9.000",
-                    days_ago=30)  # fmt: skip
+        self.arrive(
+            "j2", magnets, receiver="baotou-trading", at="baotou", mass="9.000", days_ago=30
+        )
         lots["magnets from an overfull dismantling, in China"] = magnets
 
         # 200 drives that gave far too little magnet (4 g each), merged with magnets bought
         # off the platform from a broker: their origin is unknown.
-        lot = self.pickup("k", facility="cmh2", material=Material.HDD, count=200,
-                          unit_kg=drive_kg, days_ago=44, category=hdd)  # fmt: skip
+        lot = self.pickup(
+            "k",
+            facility="cmh2",
+            material=Material.HDD,
+            count=200,
+            unit_kg=drive_kg,
+            days_ago=44,
+            category=hdd,
+        )
         self.move("k", lot, sender="northwind-cloud", to="knoxville", days_ago=43)
-        self.arrive("k", lot, receiver="volunteer-metals", at="knoxville", mass="136.000",
-                    days_ago=42)  # fmt: skip
+        self.arrive(
+            "k", lot, receiver="volunteer-metals", at="knoxville", mass="136.000", days_ago=42
+        )
         light = services.process(
             actor=recycler,
             inputs=[services.Consume(lot)],
@@ -372,24 +515,45 @@ class Command(BaseCommand):
         )
 
         # A pickup received by a domestic yard with no R2v3 or e-Stewards certification.
-        lot = self.pickup("l", facility="iad7", material=Material.HDD, count=150,
-                          unit_kg=drive_kg, days_ago=12, category=hdd)  # fmt: skip
+        lot = self.pickup(
+            "l",
+            facility="iad7",
+            material=Material.HDD,
+            count=150,
+            unit_kg=drive_kg,
+            days_ago=12,
+            category=hdd,
+        )
         self.move("l", lot, sender="northwind-cloud", to="nashville", days_ago=11)
-        self.arrive("l", lot, receiver="cumberland-scrap", at="nashville", mass="102.000",
-                    days_ago=10)  # fmt: skip
+        self.arrive(
+            "l", lot, receiver="cumberland-scrap", at="nashville", mass="102.000", days_ago=10
+        )
         lots["drives at an uncertified yard"] = lot
 
         # A pickup whose registered event was altered behind the ledger's back (the demo does
         # it on purpose, with the append-only triggers lifted): verify_ledger names it.
-        lot = self.pickup("t", facility="cmh2", material=Material.HDD, count=50,
-                          unit_kg=drive_kg, days_ago=8, category=hdd)  # fmt: skip
+        lot = self.pickup(
+            "t",
+            facility="cmh2",
+            material=Material.HDD,
+            count=50,
+            unit_kg=drive_kg,
+            days_ago=8,
+            category=hdd,
+        )
         self.tamper_once(lot)
         lots["drives with a tampered ledger row"] = lot
 
         # Dispatched three weeks ago and never received.
-        lot = self.pickup("u", facility="cmh2", material=Material.RETIRED_SERVERS, count=10,
-                          unit_kg=Decimal("28.000"), days_ago=25,
-                          category=AssetCategory.SERVER)  # fmt: skip
+        lot = self.pickup(
+            "u",
+            facility="cmh2",
+            material=Material.RETIRED_SERVERS,
+            count=10,
+            unit_kg=Decimal("28.000"),
+            days_ago=25,
+            category=AssetCategory.SERVER,
+        )
         self.move("u", lot, sender="northwind-cloud", to="knoxville", days_ago=21)
         lots["servers lost on the road"] = lot
         return lots
@@ -416,11 +580,24 @@ class Command(BaseCommand):
         recycler = self.actor("volunteer-metals")
         magnets = []
         for key, dc, count in (("g", "iad7", 800), ("h", "cmh2", 700), ("i", "iad7", 650)):
-            lot = self.pickup(key, facility=dc, material=Material.HDD, count=count,
-                              unit_kg=drive_kg, days_ago=60, category=hdd)  # fmt: skip
+            lot = self.pickup(
+                key,
+                facility=dc,
+                material=Material.HDD,
+                count=count,
+                unit_kg=drive_kg,
+                days_ago=60,
+                category=hdd,
+            )
             self.move(key, lot, sender="northwind-cloud", to="knoxville", days_ago=59)
-            self.arrive(key, lot, receiver="volunteer-metals", at="knoxville",
-                        mass=str(drive_kg * count), days_ago=57)  # fmt: skip
+            self.arrive(
+                key,
+                lot,
+                receiver="volunteer-metals",
+                at="knoxville",
+                mass=str(drive_kg * count),
+                days_ago=57,
+            )
             mass = drive_kg * count
             magnet_kg = (Decimal("0.018") * count).quantize(Decimal("0.001"))
             dismantled = services.process(
@@ -428,28 +605,46 @@ class Command(BaseCommand):
                 inputs=[services.Consume(lot)],
                 outputs=[services.Produce(Material.NDFEB_MAGNETS, magnet_kg)],
                 residues=[
-                    services.Residue("steel", (mass * Decimal("0.55")).quantize(GRAMS),
-                                     "Nucor Knoxville (steel recycling)"),
-                    services.Residue("aluminium", (mass * Decimal("0.28")).quantize(GRAMS),
-                                     "Tennessee Aluminum Processors"),
-                    services.Residue("pcb", (mass * Decimal("0.09")).quantize(GRAMS),
-                                     "Precious-metals refiner"),
-                    services.Residue("plastics", (mass * Decimal("0.045")).quantize(GRAMS),
-                                     "Energy recovery"),
+                    services.Residue(
+                        "steel",
+                        (mass * Decimal("0.55")).quantize(GRAMS),
+                        "Nucor Knoxville (steel recycling)",
+                    ),
+                    services.Residue(
+                        "aluminium",
+                        (mass * Decimal("0.28")).quantize(GRAMS),
+                        "Tennessee Aluminum Processors",
+                    ),
+                    services.Residue(
+                        "pcb", (mass * Decimal("0.09")).quantize(GRAMS), "Precious-metals refiner"
+                    ),
+                    services.Residue(
+                        "plastics", (mass * Decimal("0.045")).quantize(GRAMS), "Energy recovery"
+                    ),
                 ],
                 occurred_at=self.at(50),
                 idempotency_key=f"demo-{key}-dismantle",
-            )  # fmt: skip
+            )
             magnets.append(Lot.objects.get(parent_links__transformation=dismantled))
 
-        merged = services.merge(actor=recycler, lots=magnets, occurred_at=self.at(49),
-                                idempotency_key="demo-magnets-merge")  # fmt: skip
+        merged = services.merge(
+            actor=recycler,
+            lots=magnets,
+            occurred_at=self.at(49),
+            idempotency_key="demo-magnets-merge",
+        )
         magnet_lot = Lot.objects.get(
             parent_links__transformation=merged, parent_links__parent=magnets[0]
         )
         self.move("m", magnet_lot, sender="volunteer-metals", to="chattanooga", days_ago=48)
-        self.arrive("m", magnet_lot, receiver="appalachian-separation", at="chattanooga",
-                    mass=str(magnet_lot.mass_kg), days_ago=46)  # fmt: skip
+        self.arrive(
+            "m",
+            magnet_lot,
+            receiver="appalachian-separation",
+            at="chattanooga",
+            mass=str(magnet_lot.mass_kg),
+            days_ago=46,
+        )
         magnet_lot.refresh_from_db()
 
         concentrate_kg = (magnet_lot.mass_kg * Decimal("0.30")).quantize(GRAMS)
@@ -458,18 +653,30 @@ class Command(BaseCommand):
             inputs=[services.Consume(magnet_lot)],
             outputs=[services.Produce(Material.REE_CONCENTRATE, concentrate_kg)],
             residues=[
-                services.Residue("slag", (magnet_lot.mass_kg * Decimal("0.64")).quantize(GRAMS),
-                                 "Iron-rich slag to cement kiln"),
-                services.Residue("wastewater", (magnet_lot.mass_kg * Decimal("0.05")).quantize(
-                    GRAMS), "On-site treatment"),
+                services.Residue(
+                    "slag",
+                    (magnet_lot.mass_kg * Decimal("0.64")).quantize(GRAMS),
+                    "Iron-rich slag to cement kiln",
+                ),
+                services.Residue(
+                    "wastewater",
+                    (magnet_lot.mass_kg * Decimal("0.05")).quantize(GRAMS),
+                    "On-site treatment",
+                ),
             ],
             occurred_at=self.at(40),
             idempotency_key="demo-separate",
-        )  # fmt: skip
+        )
         concentrate = Lot.objects.get(parent_links__transformation=separated)
         self.move("n", concentrate, sender="appalachian-separation", to="port-arthur", days_ago=38)
-        self.arrive("n", concentrate, receiver="gulf-coast-rare-earths", at="port-arthur",
-                    mass=str(concentrate.mass_kg), days_ago=36)  # fmt: skip
+        self.arrive(
+            "n",
+            concentrate,
+            receiver="gulf-coast-rare-earths",
+            at="port-arthur",
+            mass=str(concentrate.mass_kg),
+            days_ago=36,
+        )
         concentrate.refresh_from_db()
 
         refinery = self.actor("gulf-coast-rare-earths")
@@ -478,17 +685,25 @@ class Command(BaseCommand):
             actor=refinery,
             inputs=[services.Consume(concentrate)],
             outputs=[services.Produce(Material.NDPR_OXIDE, oxide_kg)],
-            residues=[services.Residue("slag", (concentrate.mass_kg * Decimal("0.24")).quantize(
-                GRAMS), "Licensed landfill")],
+            residues=[
+                services.Residue(
+                    "slag",
+                    (concentrate.mass_kg * Decimal("0.24")).quantize(GRAMS),
+                    "Licensed landfill",
+                )
+            ],
             occurred_at=self.at(30),
             idempotency_key="demo-refine",
-        )  # fmt: skip
+        )
         oxide = Lot.objects.get(parent_links__transformation=refined)
         shipment_kg = (oxide_kg / 2).quantize(GRAMS)
         halves = services.split(
-            actor=refinery, lot=oxide, masses=[shipment_kg, oxide_kg - shipment_kg],
-            occurred_at=self.at(29), idempotency_key="demo-oxide-split",
-        )  # fmt: skip
+            actor=refinery,
+            lot=oxide,
+            masses=[shipment_kg, oxide_kg - shipment_kg],
+            occurred_at=self.at(29),
+            idempotency_key="demo-oxide-split",
+        )
         shipment, retained = Lot.objects.filter(parent_links__transformation=halves).order_by("pk")
         services.deliver(
             actor=refinery,
