@@ -73,9 +73,11 @@ def build() -> int:
             return lot
 
         def ship(lot, sender, destination, receiver, days):
-            services.dispatch(actor=sender, lot=lot, destination=destination, occurred_at=at(days))
+            services.dispatch_lot(
+                actor=sender, lot=lot, destination=destination, occurred_at=at(days)
+            )
             lot.refresh_from_db()
-            services.receive(
+            services.receive_lot(
                 actor=receiver,
                 lot=lot,
                 measured_mass_kg=lot.mass_kg,
@@ -105,11 +107,11 @@ def build() -> int:
                     ],
                 )
                 ship(lot, src, plant, rec, 99)
-                services.weigh(actor=rec, lot=lot, mass_kg=Decimal("6.800"), occurred_at=at(97))
+                services.weigh_lot(actor=rec, lot=lot, mass_kg=Decimal("6.800"), occurred_at=at(97))
                 drives.append(lot)
             magnets.append(
                 output(
-                    services.process(
+                    services.process_lots(
                         actor=rec,
                         inputs=[Consume(lot) for lot in drives],
                         outputs=[Produce("ndfeb_magnets", Decimal("1.800"))],
@@ -124,7 +126,7 @@ def build() -> int:
             ship(lot, rec, separation, sep, 80)
         concentrates = [
             output(
-                services.process(
+                services.process_lots(
                     actor=sep,
                     inputs=[Consume(lot) for lot in magnets[i : i + GROUP]],
                     outputs=[Produce("ree_concentrate", Decimal("5.400"))],
@@ -138,7 +140,7 @@ def build() -> int:
             ship(lot, sep, refining, ref, 60)
         oxides = [
             output(
-                services.process(
+                services.process_lots(
                     actor=ref,
                     inputs=[Consume(lot) for lot in concentrates[i : i + GROUP]],
                     outputs=[Produce("ndpr_oxide", Decimal("40.000"))],
@@ -148,7 +150,7 @@ def build() -> int:
             )
             for i in range(0, len(concentrates), GROUP)
         ]
-        final = output(services.merge(actor=ref, lots=oxides, occurred_at=at(40)))
+        final = output(services.merge_lots(actor=ref, lots=oxides, occurred_at=at(40)))
     return final.pk
 
 

@@ -123,7 +123,7 @@ def bare(url: str) -> int:
     import orjson
     import psycopg
 
-    from custody.selectors.ledger import POSTGRES_ROWS
+    from custody.selectors.verification import POSTGRES_ROWS
 
     count = 0
     with psycopg.connect(url) as connection, connection.cursor(name="bare") as cursor:
@@ -169,7 +169,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = scratch_database("bench_verify_ledger")
-    from custody.selectors.ledger import verify_ledger
+    from custody.selectors.verification import verify_ledger
 
     build(args.events, args.per_lot)
     report = verify_ledger()

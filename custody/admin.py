@@ -46,8 +46,9 @@ from .models import (
     YieldWindow,
 )
 from .selectors.genealogy import contributions
-from .selectors.ledger import verify_ledger
-from .services.verdicts import bump_policy_version, reassess
+from .selectors.verification import verify_ledger
+from .services.policies import save_origin_policy
+from .services.stored_verdicts import reassess_lot
 
 HASH_PREVIEW = 12
 
@@ -253,7 +254,7 @@ def genealogy_context(lot: Lot) -> dict:
 def verdict_context(lot: Lot) -> dict:
     """The verdict under the default policy, assessed now (and kept for the list filter),
     with each finding linked to its event."""
-    verdict = reassess(lot=lot)
+    verdict = reassess_lot(lot=lot)
     event_pages = dict(
         CustodyEvent.objects.filter(
             uuid__in=[f.event for f in verdict.findings if f.event]
@@ -501,7 +502,7 @@ class LotAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset,
-            service=services.quarantine,
+            service=services.quarantine_lot,
             verb="quarantine",
             past="quarantined",
         )
@@ -509,7 +510,7 @@ class LotAdmin(ReadOnlyAdmin):
     @admin.action(description="Release selected lots from quarantine")
     def release_lots(self, request, queryset):
         return _lot_service_action(
-            self, request, queryset, service=services.release, verb="release", past="released"
+            self, request, queryset, service=services.release_lot, verb="release", past="released"
         )
 
 
@@ -792,10 +793,17 @@ class OriginPolicyAdmin(admin.ModelAdmin):
     def denied(self, policy: OriginPolicy) -> str:
         return ", ".join(str(code) for code in policy.denied_countries) or "-"
 
+    def save_model(self, request, obj, form, change):
+        """Saved with its rules by ``save_related``, through the policy service."""
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
-            bump_policy_version(policy=form.instance)
+        save_origin_policy(
+            policy=form.instance,
+            save_rules=lambda: super(OriginPolicyAdmin, self).save_related(
+                request, form, formsets, change
+            ),
+            changed=form.has_changed() or any(formset.has_changed() for formset in formsets),
+        )
 
 
 # --- Webhooks --------------------------------------------------------------------------------

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CustodyConfig(AppConfig):
     name = "custody"
     verbose_name = "Custody ledger"
+
+    def ready(self):
+        # Registers the Celery tasks and hands the webhook outbox its publisher.
+        from . import tasks  # noqa: F401

@@ -1,45 +1,112 @@
 """The one error type of the custody domain, with stable machine-readable codes.
 
-Services raise ``DomainError``; the admin shows its message and the API turns it into a problem
-document whose HTTP status comes from ``HTTP_STATUS`` (422 unless listed).
+Services raise ``DomainError`` with an ``ErrorCode``; the admin shows its message and the API
+turns it into a problem document whose HTTP status the code carries.
 """
+
+from enum import StrEnum
 
 FORBIDDEN = 403
 CONFLICT = 409
 UNPROCESSABLE = 422
 
-HTTP_STATUS: dict[str, int] = {
+
+class ErrorCode(StrEnum):
+    """Why a custody action was refused. 403: who may act; 409: the lot's state does not allow
+    it now; 422: the request breaks a custody rule."""
+
+    def __new__(cls, value: str, http_status: int = UNPROCESSABLE):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.http_status = http_status
+        return member
+
     # who may act
-    "not_custodian": FORBIDDEN,
-    "not_destination": FORBIDDEN,
-    "not_facility_owner": FORBIDDEN,
-    "not_event_author": FORBIDDEN,
-    "not_quarantine_author": FORBIDDEN,
-    "read_only_organization": FORBIDDEN,
-    "organization_inactive": FORBIDDEN,
+    NOT_CUSTODIAN = "not_custodian", FORBIDDEN
+    NOT_DESTINATION = "not_destination", FORBIDDEN
+    NOT_FACILITY_OWNER = "not_facility_owner", FORBIDDEN
+    NOT_EVENT_AUTHOR = "not_event_author", FORBIDDEN
+    NOT_QUARANTINE_AUTHOR = "not_quarantine_author", FORBIDDEN
+    READ_ONLY_ORGANIZATION = "read_only_organization", FORBIDDEN
+    ORGANIZATION_INACTIVE = "organization_inactive", FORBIDDEN
     # the lot's state does not allow it now
-    "lot_in_transit": CONFLICT,
-    "lot_not_in_transit": CONFLICT,
-    "lot_quarantined": CONFLICT,
-    "lot_not_quarantined": CONFLICT,
-    "lot_closed": CONFLICT,
-    "lot_left_source": CONFLICT,
-    "time_before_previous_event": CONFLICT,
-}
+    LOT_IN_TRANSIT = "lot_in_transit", CONFLICT
+    LOT_NOT_IN_TRANSIT = "lot_not_in_transit", CONFLICT
+    LOT_QUARANTINED = "lot_quarantined", CONFLICT
+    LOT_NOT_QUARANTINED = "lot_not_quarantined", CONFLICT
+    LOT_CLOSED = "lot_closed", CONFLICT
+    LOT_LEFT_SOURCE = "lot_left_source", CONFLICT
+    TIME_BEFORE_PREVIOUS_EVENT = "time_before_previous_event", CONFLICT
+    # the lots, facilities and organizations named
+    UNKNOWN_LOT = "unknown_lot"
+    EVENT_NOT_IN_LOT = "event_not_in_lot"
+    FACILITY_INACTIVE = "facility_inactive"
+    SAME_FACILITY = "same_facility"
+    NOT_A_CARRIER = "not_a_carrier"
+    NOT_A_BUYER = "not_a_buyer"
+    NOT_SOURCE_FACILITY = "not_source_facility"
+    NOT_A_PICKUP = "not_a_pickup"
+    INPUTS_AT_DIFFERENT_FACILITIES = "inputs_at_different_facilities"
+    DUPLICATE_INPUT = "duplicate_input"
+    # masses
+    INVALID_MASS = "invalid_mass"
+    NEGATIVE_MASS = "negative_mass"
+    ZERO_MASS = "zero_mass"
+    MASS_TOO_LARGE = "mass_too_large"
+    MASS_PRECISION = "mass_precision"
+    MASS_NOT_CONSERVED = "mass_not_conserved"
+    MASS_NOT_CORRECTABLE = "mass_not_correctable"
+    CONSUMED_EXCEEDS_MASS = "consumed_exceeds_mass"
+    # times
+    NAIVE_TIME = "naive_time"
+    TIME_IN_FUTURE = "time_in_future"
+    # what a request declares
+    INVALID_MATERIAL = "invalid_material"
+    NOT_SOURCE_MATERIAL = "not_source_material"
+    MIXED_MATERIALS = "mixed_materials"
+    INVALID_ITEM_COUNT = "invalid_item_count"
+    INVALID_COUNTRY = "invalid_country"
+    INVALID_EVIDENCE = "invalid_evidence"
+    INVALID_TEXT = "invalid_text"
+    TEXT_TOO_LONG = "text_too_long"
+    INVALID_DETAILS = "invalid_details"
+    INVALID_SEAL_NUMBERS = "invalid_seal_numbers"
+    INVALID_SEALS_INTACT = "invalid_seals_intact"
+    INVALID_RESIDUE_KIND = "invalid_residue_kind"
+    REASON_REQUIRED = "reason_required"
+    METHOD_REQUIRED = "method_required"
+    SUPPLIER_REQUIRED = "supplier_required"
+    NOTHING_TO_CORRECT = "nothing_to_correct"
+    # manifests
+    EMPTY_MANIFEST = "empty_manifest"
+    INVALID_CATEGORY = "invalid_category"
+    INVALID_SANITIZATION_METHOD = "invalid_sanitization_method"
+    SANITIZED_AFTER_PICKUP = "sanitized_after_pickup"
+    DUPLICATE_SERIAL = "duplicate_serial"
+    # transformations
+    NO_INPUTS = "no_inputs"
+    NO_OUTPUTS = "no_outputs"
+    TOO_FEW_INPUTS = "too_few_inputs"
+    TOO_FEW_OUTPUTS = "too_few_outputs"
+    # batches and retries
+    EMPTY_BATCH = "empty_batch"
+    BATCH_TOO_LARGE = "batch_too_large"
+    UNKNOWN_ACTION = "unknown_action"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 class DomainError(Exception):
     """An illegal move. Nothing has been written when it is raised."""
 
-    def __init__(self, code: str, message: str, *, field: str | None = None):
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None):
         super().__init__(message)
-        self.code = code
+        self.code = ErrorCode(code)
         self.message = message
         self.field = field
 
     @property
     def http_status(self) -> int:
-        return HTTP_STATUS.get(self.code, UNPROCESSABLE)
+        return self.code.http_status
 
     def within(self, prefix: str) -> "DomainError":
         """The same error, for a part of a larger request: ``events[3]`` names the fourth."""
@@ -47,4 +114,4 @@ class DomainError(Exception):
         return DomainError(self.code, f"{prefix}: {self.message}", field=field)
 
     def __repr__(self) -> str:
-        return f"DomainError({self.code!r}, {self.message!r}, field={self.field!r})"
+        return f"DomainError({self.code.value!r}, {self.message!r}, field={self.field!r})"

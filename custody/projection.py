@@ -5,8 +5,9 @@ they append; ``replay`` runs it over a lot's whole history to rebuild or check t
 """
 
 from decimal import Decimal
+from types import SimpleNamespace
 
-from .models import CustodyEvent, EventKind, Lot, LotStatus
+from .kinds import GENESIS_HASH, EventKind, LotStatus
 
 PROJECTED_FIELDS = (
     "status",
@@ -20,8 +21,22 @@ PROJECTED_FIELDS = (
     "last_occurred_at",
 )
 
+# A lot before its first event.
+INITIAL_STATE = {
+    "status": "",
+    "custodian_id": None,
+    "destination_id": None,
+    "quarantined": False,
+    "mass_kg": Decimal(0),
+    "item_count": None,
+    "head_seq": 0,
+    "head_hash": GENESIS_HASH,
+    "last_occurred_at": None,
+}
 
-def apply_event(lot: Lot, event: CustodyEvent) -> None:
+
+def apply_event(lot, event) -> None:
+    """Move ``lot`` (a ``Lot``) on by ``event`` (a ``CustodyEvent``), in memory."""
     kind = event.kind
     if kind == EventKind.REGISTERED:
         _begin_at_facility(lot, event)
@@ -55,7 +70,7 @@ def apply_event(lot: Lot, event: CustodyEvent) -> None:
         lot.last_occurred_at = event.occurred_at
 
 
-def _begin_at_facility(lot: Lot, event: CustodyEvent) -> None:
+def _begin_at_facility(lot, event) -> None:
     """A lot comes into being at the event's facility: a pickup, an intake, or an output of a
     transformation."""
     lot.status = LotStatus.REGISTERED
@@ -66,7 +81,7 @@ def _begin_at_facility(lot: Lot, event: CustodyEvent) -> None:
     lot.item_count = event.details.get("item_count")
 
 
-def _apply_transformation(lot: Lot, event: CustodyEvent) -> None:
+def _apply_transformation(lot, event) -> None:
     if event.details["role"] == "output":
         _begin_at_facility(lot, event)
     else:
@@ -75,18 +90,17 @@ def _apply_transformation(lot: Lot, event: CustodyEvent) -> None:
             lot.status = LotStatus.CONSUMED
 
 
-def replay(lot: Lot, events) -> dict:
-    """The projected fields that ``events`` (in sequence order) give ``lot``."""
-    scratch = Lot(pk=lot.pk, code=lot.code, material=lot.material, mass_kg=Decimal(0))
-    scratch.last_occurred_at = None
+def replay(events) -> dict:
+    """The projected fields that ``events`` (a lot's, in sequence order) give their lot."""
+    scratch = SimpleNamespace(**INITIAL_STATE)
     for event in events:
         apply_event(scratch, event)
     return {field: getattr(scratch, field) for field in PROJECTED_FIELDS}
 
 
-def projection_drift(lot: Lot, events) -> dict:
+def projection_drift(lot, events) -> dict:
     """Fields whose stored value differs from the replay: ``{field: (stored, replayed)}``."""
-    expected = replay(lot, events)
+    expected = replay(events)
     return {
         field: (getattr(lot, field), value)
         for field, value in expected.items()

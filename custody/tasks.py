@@ -1,10 +1,14 @@
-"""Celery tasks: thin wrappers around services and selectors."""
+"""Celery tasks: thin wrappers around services and selectors. Loading this module (the app's
+``ready`` does) connects the webhook outbox to Celery."""
 
 import logging
 
 from celery import shared_task
 
-from .selectors.ledger import verify_ledger as verify_all_chains
+from .api.serializers import webhook_payload
+from .selectors.verification import verify_ledger as verify_all_chains
+from .services import webhooks
+from .services.stored_verdicts import reassess_stale_lots
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +30,17 @@ def verify_ledger() -> dict:
 @shared_task(name="custody.tasks.reassess_verdicts")
 def reassess_verdicts(everything: bool = False) -> int:
     """Refresh the stored verdicts (hourly the stale ones, nightly all of them)."""
-    from .services.verdicts import reassess_stale
-
-    return reassess_stale(everything=everything)
+    return reassess_stale_lots(everything=everything)
 
 
 @shared_task(name="custody.tasks.deliver_webhook")
 def deliver_webhook(delivery_id: int) -> bool:
     """Send one delivery, if it is still to be sent and no other worker or sweep holds it.
     (Still a task of its own for the messages queued one per delivery before batches.)"""
-    from .services.webhooks import deliver, take
-
-    delivery = take(delivery_id)
-    return deliver(delivery) if delivery else False
+    delivery = webhooks.take_delivery(delivery_id)
+    if delivery is None:
+        return False
+    return webhooks.send_delivery(delivery, webhook_payload(delivery.event))
 
 
 @shared_task(name="custody.tasks.deliver_webhooks")
@@ -51,9 +53,14 @@ def deliver_webhooks(delivery_ids: list[int]) -> int:
 @shared_task(name="custody.tasks.send_due_webhooks")
 def send_due_webhooks() -> int:
     """Every minute: retries whose backoff ran out, and deliveries a down broker never got."""
-    from .services.webhooks import due_deliveries
-
-    ids = list(due_deliveries().order_by("pk").values_list("pk", flat=True)[:500])
+    ids = list(webhooks.due_deliveries().order_by("pk").values_list("pk", flat=True)[:500])
     for delivery_id in ids:
         deliver_webhook(delivery_id)
     return len(ids)
+
+
+def _publish(delivery_ids: list[int]) -> None:
+    deliver_webhooks.delay(delivery_ids)
+
+
+webhooks.set_publisher(_publish)

@@ -83,7 +83,7 @@ def page(live_server, settings):
 @pytest.fixture
 def received_lot(chain, pickup) -> Lot:
     """The pickup, dispatched to the recycler's plant and received there with a broken seal."""
-    services.dispatch(
+    services.dispatch_lot(
         actor=chain.actor(chain.source),
         lot=pickup,
         destination=chain.plant,
@@ -91,7 +91,7 @@ def received_lot(chain, pickup) -> Lot:
         seal_numbers=["S-77"],
         occurred_at=days_ago(19),
     )
-    services.receive(
+    services.receive_lot(
         actor=chain.actor(chain.recycler),
         lot=pickup,
         measured_mass_kg=Decimal("1.985"),

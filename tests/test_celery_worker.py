@@ -92,7 +92,7 @@ def test_a_worker_delivers_a_signed_webhook_after_commit(chain, pickup, worker):
         subscription = WebhookSubscription.objects.create(
             organization=chain.recycler, url=receiver.url, event_kinds=["dispatched"]
         )
-        services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+        services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
         deadline = time.monotonic() + 60
         while not receiver.requests and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -107,3 +107,8 @@ class EventSerializer(serializers.Serializer):
     )
     prev_hash = serializers.CharField(read_only=True)
     hash = serializers.CharField(read_only=True)
+
+
+def webhook_payload(event) -> dict:
+    """What a webhook POSTs: the event as the API shows it."""
+    return {"event": EventSerializer(event).data}

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from .. import services
 from ..documents import genealogy_document, verdict_document
-from ..errors import DomainError
+from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, EventKind, Lot, WebhookSubscription
 from ..selectors.genealogy import DOWN, UP, contributions, trace, transformation_outputs
 from ..selectors.verdicts import assess
@@ -145,14 +145,14 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         attach_facilities(lot)
         return Response(LotSerializer(lot).data, status=201)
 
-    dispatch_lot = lot_action("dispatch", DispatchInput, services.dispatch)
-    receive_lot = lot_action("receive", ReceiveInput, services.receive)
-    weigh_lot = lot_action("weigh", WeighInput, services.weigh)
-    quarantine_lot = lot_action("quarantine", HoldInput, services.quarantine)
-    release_lot = lot_action("release", HoldInput, services.release)
-    deliver_lot = lot_action("deliver", DeliverInput, services.deliver)
-    dispose_lot = lot_action("dispose", DisposeInput, services.dispose)
-    correct_lot = lot_action("correct", CorrectInput, services.correct)
+    dispatch_lot = lot_action("dispatch", DispatchInput, services.dispatch_lot)
+    receive_lot = lot_action("receive", ReceiveInput, services.receive_lot)
+    weigh_lot = lot_action("weigh", WeighInput, services.weigh_lot)
+    quarantine_lot = lot_action("quarantine", HoldInput, services.quarantine_lot)
+    release_lot = lot_action("release", HoldInput, services.release_lot)
+    deliver_lot = lot_action("deliver", DeliverInput, services.deliver_lot)
+    dispose_lot = lot_action("dispose", DisposeInput, services.dispose_lot)
+    correct_lot = lot_action("correct", CorrectInput, services.correct_event)
 
     @extend_schema(
         request={"text/csv": OpenApiTypes.STR},
@@ -304,11 +304,11 @@ class TransformationCreate(generics.GenericAPIView):
         }
         residues = [services.Residue(**r) for r in data.get("residues", [])]
         if data["kind"] == "split":
-            done = services.split(
+            done = services.split_lot(
                 lot=lots[data["lot"]], masses=data["masses"], residues=residues, **common
             )
         elif data["kind"] == "merge":
-            done = services.merge(
+            done = services.merge_lots(
                 lots=[lots[code] for code in data["lots"]],
                 material=data.get("material"),
                 mass_kg=data.get("mass_kg"),
@@ -316,7 +316,7 @@ class TransformationCreate(generics.GenericAPIView):
                 **common,
             )
         else:
-            done = services.process(
+            done = services.process_lots(
                 inputs=[services.Consume(lots[i["lot"]], i["mass_kg"]) for i in data["inputs"]],
                 outputs=[services.Produce(**o) for o in data["outputs"]],
                 residues=residues,
@@ -332,7 +332,7 @@ def _held_lots(actor, codes) -> dict[str, Lot]:
     found = _visible_by_code(actor, wanted)
     unknown = sorted(wanted - set(found))
     if unknown:
-        raise DomainError("unknown_lot", f"No lot {', '.join(unknown)}.", field="lots")
+        raise DomainError(ErrorCode.UNKNOWN_LOT, f"No lot {', '.join(unknown)}.", field="lots")
     return found
 
 
@@ -347,7 +347,9 @@ def _visible_lots_named(actor, codes: list[str]) -> dict[str, Lot]:
     found = _visible_by_code(actor, codes)
     for index, code in enumerate(codes):
         if code not in found:
-            raise DomainError("unknown_lot", f"No lot {code}.", field=f"events[{index}].lot")
+            raise DomainError(
+                ErrorCode.UNKNOWN_LOT, f"No lot {code}.", field=f"events[{index}].lot"
+            )
     return found
 
 

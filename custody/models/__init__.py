@@ -1,25 +1,25 @@
-"""Data only: lots and the ledger (``lots``), origin policies and verdicts (``policies``)."""
+"""Data only, one module per concept: lots and their manifests (``lots``), the ledger of custody
+events (``events``), transformations and lot links (``genealogy``), origin policies and stored
+verdicts (``policies``), the webhook outbox (``webhooks``) and idempotency records. The
+vocabulary they share (materials, statuses, kinds) is ``custody.kinds``."""
 
-from .idempotency import IdempotencyRecord
-from .lots import (
+from ..kinds import (
     CLOSED_STATUSES,
     DRIVE_CATEGORIES,
     GENESIS_HASH,
-    MASS,
     SOURCE_MATERIALS,
-    Asset,
     AssetCategory,
-    CustodyEvent,
     EventKind,
-    Lot,
-    LotLink,
     LotStatus,
     Material,
     ResidueKind,
     SanitizationMethod,
-    Transformation,
     TransformationKind,
 )
+from .events import CustodyEvent
+from .genealogy import LotLink, Transformation
+from .idempotency import IdempotencyRecord
+from .lots import MASS, Asset, Lot
 from .policies import (
     CertificationRequirement,
     DriveContentWindow,

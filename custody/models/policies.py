@@ -7,7 +7,8 @@ from django_countries.fields import CountryField
 
 from recyclers.models import CertificationScheme, Role
 
-from .lots import AssetCategory, Lot, Material
+from ..kinds import AssetCategory, Material
+from .lots import Lot
 
 FRACTION = {
     "max_digits": 6,

@@ -6,7 +6,8 @@ from django.db import models
 
 from recyclers.models import Organization
 
-from .lots import CustodyEvent, EventKind
+from ..kinds import EventKind
+from .events import CustodyEvent
 
 
 def new_secret() -> str:

@@ -26,7 +26,7 @@ from ..models import (
     VerdictOutcome,
 )
 from .genealogy import lineage, source_shares, upstream_links
-from .ledger import event_rows, verify_rows
+from .verification import event_rows, verify_rows
 
 VIOLATION = "violation"
 MISSING_EVIDENCE = "missing_evidence"

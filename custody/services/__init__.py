@@ -1,15 +1,18 @@
 """The one write path of the ledger (DESIGN invariant 1).
 
-Each function is one business action in one transaction: it locks the lot, checks the move,
-appends a hash-chained event and projects it onto the lot. An illegal move raises
+Each function is one business action in one transaction (``transaction.ledger_write``): it
+locks the lot, replays a retried call, checks the move (``guards``, ``validation``), appends a
+hash-chained event and projects it onto the lot (``chain``). An illegal move raises
 ``custody.errors.DomainError`` and writes nothing.
 """
 
 from .batches import LOT_ACTIONS, LotAction, record_batch
-from .lifecycle import correct, dispose, quarantine, release, weigh
-from .movements import deliver, dispatch, receive
-from .pickups import AssetLine, amend_manifest, register_intake, register_pickup
-from .transformations import Consume, Produce, Residue, merge, process, split
+from .corrections import correct_event
+from .intake import register_intake
+from .lifecycle import dispose_lot, quarantine_lot, release_lot, weigh_lot
+from .movements import deliver_lot, dispatch_lot, receive_lot
+from .pickups import AssetLine, amend_manifest, register_pickup
+from .transformations import Consume, Produce, Residue, merge_lots, process_lots, split_lot
 
 __all__ = [
     "LOT_ACTIONS",
@@ -19,18 +22,18 @@ __all__ = [
     "Produce",
     "Residue",
     "amend_manifest",
-    "correct",
-    "deliver",
-    "dispatch",
-    "dispose",
-    "merge",
-    "process",
-    "quarantine",
-    "receive",
+    "correct_event",
+    "deliver_lot",
+    "dispatch_lot",
+    "dispose_lot",
+    "merge_lots",
+    "process_lots",
+    "quarantine_lot",
+    "receive_lot",
     "record_batch",
     "register_intake",
     "register_pickup",
-    "release",
-    "split",
-    "weigh",
+    "release_lot",
+    "split_lot",
+    "weigh_lot",
 ]

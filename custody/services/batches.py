@@ -8,22 +8,24 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from ..actors import Actor
-from ..errors import DomainError
+from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, Lot
-from .ledger import lock_lots, prefetch_replays
-from .lifecycle import correct, dispose, quarantine, release, weigh
-from .movements import deliver, dispatch, receive
-from .transactions import ledger_write
+from .chain import lock_lots
+from .corrections import correct_event
+from .lifecycle import dispose_lot, quarantine_lot, release_lot, weigh_lot
+from .movements import deliver_lot, dispatch_lot, receive_lot
+from .replays import prefetch_replays
+from .transaction import ledger_write
 
 LOT_ACTIONS = {
-    "dispatch": dispatch,
-    "receive": receive,
-    "weigh": weigh,
-    "quarantine": quarantine,
-    "release": release,
-    "deliver": deliver,
-    "dispose": dispose,
-    "correct": correct,
+    "dispatch": dispatch_lot,
+    "receive": receive_lot,
+    "weigh": weigh_lot,
+    "quarantine": quarantine_lot,
+    "release": release_lot,
+    "deliver": deliver_lot,
+    "dispose": dispose_lot,
+    "correct": correct_event,
 }
 
 
@@ -49,11 +51,11 @@ def record_batch(
     retried after its key expired still writes nothing twice.
     """
     if not actions:
-        raise DomainError("empty_batch", "Send at least one event.", field="events")
+        raise DomainError(ErrorCode.EMPTY_BATCH, "Send at least one event.", field="events")
     limit = settings.CUSTODY["MAX_BATCH_EVENTS"]
     if len(actions) > limit:
         raise DomainError(
-            "batch_too_large",
+            ErrorCode.BATCH_TOO_LARGE,
             f"At most {limit} events per batch ({len(actions)} sent).",
             field="events",
         )
@@ -67,7 +69,9 @@ def record_batch(
             service = LOT_ACTIONS[action.name]
         except KeyError:
             raise DomainError(
-                "unknown_action", f"No action {action.name!r}.", field=f"events[{index}].action"
+                ErrorCode.UNKNOWN_ACTION,
+                f"No action {action.name!r}.",
+                field=f"events[{index}].action",
             ) from None
         try:
             events.append(
@@ -85,7 +89,7 @@ def _refuse_another_batch_under(idempotency_key: str, actor: Actor, keys: list[s
     used = prefetch_replays(actor, [*keys, beyond])
     if used and (beyond in used or len(used) < len(keys)):
         raise DomainError(
-            "idempotency_key_reused",
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
             f"Idempotency key {idempotency_key!r} was used for another batch.",
             field="idempotency_key",
         )

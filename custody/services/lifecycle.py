@@ -1,32 +1,21 @@
-"""What happens to a lot where it stands: weigh, quarantine, release, dispose, correct."""
+"""What happens to a lot where it stands: weigh, quarantine, release, dispose."""
 
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from uuid import UUID
 
 from ..actors import Actor
-from ..errors import DomainError
+from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, EventKind, Lot
-from .ledger import (
-    append_event,
-    event_of,
-    has_event_after,
-    latest_event,
-    lock_lot,
-    replay_for_lot,
-    require_custodian,
-    require_open,
-)
-from .transactions import ledger_write
-from .validation import clean_mass, clean_occurred_at, is_operator, require_text, require_writer
-
-# Kinds whose mass is the lot's mass from then on; a correction of the latest one moves it.
-MASS_SETTING_KINDS = {EventKind.REGISTERED, EventKind.RECEIVED, EventKind.WEIGHED}
+from .chain import append_event, latest_event, lock_lot
+from .guards import is_operator, require_custodian, require_open, require_writer
+from .replays import find_replay
+from .transaction import ledger_write
+from .validation import clean_mass, clean_occurred_at, require_text
 
 
 @ledger_write
-def weigh(
+def weigh_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -39,7 +28,7 @@ def weigh(
 ) -> CustodyEvent:
     """The custodian records a new measured mass."""
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.WEIGHED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.WEIGHED, lot=lot):
         return replayed
     require_writer(actor)
     require_custodian(lot, actor)
@@ -58,7 +47,7 @@ def weigh(
 
 
 @ledger_write
-def quarantine(
+def quarantine_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -72,7 +61,7 @@ def quarantine(
     The custodian may quarantine what it holds; the platform operator may quarantine any open lot.
     """
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.QUARANTINED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.QUARANTINED, lot=lot):
         return replayed
     require_writer(actor)
     if is_operator(actor):
@@ -80,21 +69,21 @@ def quarantine(
     else:
         require_custodian(lot, actor)
     if lot.quarantined:
-        raise DomainError("lot_quarantined", f"{lot.code} is already quarantined.")
+        raise DomainError(ErrorCode.LOT_QUARANTINED, f"{lot.code} is already quarantined.")
     return append_event(
         lot=lot,
         kind=EventKind.QUARANTINED,
         actor=actor,
         occurred_at=clean_occurred_at(occurred_at, lot=lot),
         facility=lot.custodian,
-        details={"reason": require_text(reason, field="reason", code="reason_required")},
+        details={"reason": require_text(reason, field="reason", code=ErrorCode.REASON_REQUIRED)},
         evidence=evidence,
         idempotency_key=idempotency_key,
     )
 
 
 @ledger_write
-def release(
+def release_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -105,16 +94,16 @@ def release(
 ) -> CustodyEvent:
     """Lift a quarantine: the organization that imposed it, or the platform operator."""
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.RELEASED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.RELEASED, lot=lot):
         return replayed
     require_writer(actor)
     require_open(lot)
     if not lot.quarantined:
-        raise DomainError("lot_not_quarantined", f"{lot.code} is not quarantined.")
+        raise DomainError(ErrorCode.LOT_NOT_QUARANTINED, f"{lot.code} is not quarantined.")
     imposed = latest_event(lot, EventKind.QUARANTINED)
     if imposed.actor_organization_id != actor.organization.pk and not is_operator(actor):
         raise DomainError(
-            "not_quarantine_author",
+            ErrorCode.NOT_QUARANTINE_AUTHOR,
             f"{lot.code} was quarantined by {imposed.actor_organization}; only they or the "
             "platform operator can release it.",
         )
@@ -125,7 +114,7 @@ def release(
         occurred_at=clean_occurred_at(occurred_at, lot=lot),
         facility=lot.custodian,
         details={
-            "reason": require_text(reason, field="reason", code="reason_required"),
+            "reason": require_text(reason, field="reason", code=ErrorCode.REASON_REQUIRED),
             "quarantine": str(imposed.uuid),
         },
         evidence=evidence,
@@ -134,7 +123,7 @@ def release(
 
 
 @ledger_write
-def dispose(
+def dispose_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -146,7 +135,7 @@ def dispose(
 ) -> CustodyEvent:
     """The custodian disposes of the lot (landfill, incineration, non-REE recycling...)."""
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.DISPOSED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.DISPOSED, lot=lot):
         return replayed
     require_writer(actor)
     require_custodian(lot, actor)
@@ -158,95 +147,9 @@ def dispose(
         facility=lot.custodian,
         mass_kg=lot.mass_kg,
         details={
-            "method": require_text(method, field="method", code="method_required"),
+            "method": require_text(method, field="method", code=ErrorCode.METHOD_REQUIRED),
             "reason": reason,
         },
         evidence=evidence,
         idempotency_key=idempotency_key,
     )
-
-
-@ledger_write
-def correct(
-    *,
-    actor: Actor,
-    lot: Lot,
-    corrects: CustodyEvent | UUID | str,
-    reason: str,
-    mass_kg: Decimal | None = None,
-    corrections: dict | None = None,
-    occurred_at: datetime | None = None,
-    evidence: Sequence[str] = (),
-    idempotency_key: str | None = None,
-) -> CustodyEvent:
-    """Record that an earlier event of the lot was wrong; the wrong event stays as it was.
-
-    ``corrects`` is the wrong event, or its uuid. ``mass_kg`` is the mass the corrected event
-    should have had; if no later event measured the lot again, it becomes the lot's mass.
-    ``corrections`` holds any other corrected fields.
-    """
-    lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.CORRECTED, lot=lot):
-        return replayed
-    require_writer(actor)
-    # An event still pending in this transaction is written first: the correction stores its id.
-    corrects = _event_of(lot, corrects.uuid if isinstance(corrects, CustodyEvent) else corrects)
-    if corrects.actor_organization_id != actor.organization.pk and not is_operator(actor):
-        raise DomainError(
-            "not_event_author",
-            f"Only {corrects.actor_organization} (who recorded it) or the platform operator "
-            "can correct that event.",
-            field="corrects",
-        )
-    if mass_kg is None and not corrections:
-        raise DomainError(
-            "nothing_to_correct",
-            "Give the corrected mass or the corrected fields.",
-            field="corrections",
-        )
-    if mass_kg is not None:
-        mass_kg = clean_mass(mass_kg)
-        if corrects.kind not in MASS_SETTING_KINDS | {EventKind.DISPATCHED, EventKind.DISPOSED}:
-            raise DomainError(
-                "mass_not_correctable",
-                f"A {corrects.kind} event records no mass.",
-                field="mass_kg",
-            )
-    return append_event(
-        lot=lot,
-        kind=EventKind.CORRECTED,
-        actor=actor,
-        occurred_at=clean_occurred_at(occurred_at),
-        facility=lot.custodian,
-        mass_kg=mass_kg,
-        details={
-            "reason": require_text(reason, field="reason", code="reason_required"),
-            "corrected_kind": corrects.kind,
-            "corrected_seq": corrects.seq,
-            "corrections": corrections or {},
-            "updates_lot_mass": mass_kg is not None and _is_latest_mass(lot, corrects),
-        },
-        evidence=evidence,
-        corrects=corrects,
-        idempotency_key=idempotency_key,
-    )
-
-
-def _event_of(lot: Lot, event_uuid: UUID | str) -> CustodyEvent:
-    try:
-        event_uuid = UUID(str(event_uuid))
-    except ValueError:
-        event = None
-    else:
-        event = event_of(lot, event_uuid)
-    if event is None:
-        raise DomainError(
-            "event_not_in_lot", f"{lot.code} has no event {event_uuid}.", field="corrects"
-        )
-    return event
-
-
-def _is_latest_mass(lot: Lot, event: CustodyEvent) -> bool:
-    if event.kind not in MASS_SETTING_KINDS:
-        return False
-    return not has_event_after(lot, event.seq, MASS_SETTING_KINDS)

@@ -7,29 +7,24 @@ from decimal import Decimal
 from recyclers.models import Facility, Organization, Role
 
 from ..actors import Actor
-from ..errors import DomainError
+from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, EventKind, Lot
-from .ledger import (
-    append_event,
-    latest_event,
-    lock_lot,
-    replay_for_lot,
+from .chain import append_event, latest_event, lock_lot
+from .guards import (
+    require_active_facility,
     require_custodian,
     require_not_quarantined,
     require_open,
-)
-from .transactions import ledger_write
-from .validation import (
-    clean_mass,
-    clean_occurred_at,
-    require_active_facility,
     require_role,
     require_writer,
 )
+from .replays import find_replay
+from .transaction import ledger_write
+from .validation import clean_mass, clean_occurred_at
 
 
 @ledger_write
-def dispatch(
+def dispatch_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -44,7 +39,7 @@ def dispatch(
 ) -> CustodyEvent:
     """The custodian hands the lot to a carrier for one named destination facility."""
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.DISPATCHED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.DISPATCHED, lot=lot):
         return replayed
     require_writer(actor)
     require_custodian(lot, actor)
@@ -52,10 +47,10 @@ def dispatch(
     require_active_facility(destination, field="destination")
     if destination.pk == lot.custodian_id:
         raise DomainError(
-            "same_facility", f"{lot.code} is already at {destination}.", field="destination"
+            ErrorCode.SAME_FACILITY, f"{lot.code} is already at {destination}.", field="destination"
         )
     if carrier is not None:
-        require_role(carrier, Role.CARRIER, code="not_a_carrier", field="carrier")
+        require_role(carrier, Role.CARRIER, code=ErrorCode.NOT_A_CARRIER, field="carrier")
     declared = (
         lot.mass_kg
         if declared_mass_kg is None
@@ -80,7 +75,7 @@ def dispatch(
 
 
 @ledger_write
-def receive(
+def receive_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -93,21 +88,25 @@ def receive(
 ) -> CustodyEvent:
     """The destination's organization takes the lot in, with the mass it measured."""
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.RECEIVED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.RECEIVED, lot=lot):
         return replayed
     require_writer(actor)
     require_open(lot)
     if lot.destination_id is None:
-        raise DomainError("lot_not_in_transit", f"{lot.code} has no open dispatch to receive.")
+        raise DomainError(
+            ErrorCode.LOT_NOT_IN_TRANSIT, f"{lot.code} has no open dispatch to receive."
+        )
     if lot.destination.organization_id != actor.organization.pk:
         raise DomainError(
-            "not_destination",
+            ErrorCode.NOT_DESTINATION,
             f"{lot.code} was dispatched to {lot.destination}; only "
             f"{lot.destination.organization} can receive it.",
         )
     if not isinstance(seals_intact, bool):
         raise DomainError(
-            "invalid_seals_intact", "Say whether the seals were intact.", field="seals_intact"
+            ErrorCode.INVALID_SEALS_INTACT,
+            "Say whether the seals were intact.",
+            field="seals_intact",
         )
     measured = clean_mass(measured_mass_kg, field="measured_mass_kg")
     dispatched = latest_event(lot, EventKind.DISPATCHED)
@@ -132,7 +131,7 @@ def receive(
 
 
 @ledger_write
-def deliver(
+def deliver_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -145,14 +144,14 @@ def deliver(
 ) -> CustodyEvent:
     """The custodian hands the lot over to a buyer: the end of its life in the ledger."""
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.DELIVERED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.DELIVERED, lot=lot):
         return replayed
     require_writer(actor)
     require_custodian(lot, actor)
     require_not_quarantined(lot)
     require_active_facility(buyer_facility, field="buyer_facility")
     require_role(
-        buyer_facility.organization, Role.BUYER, code="not_a_buyer", field="buyer_facility"
+        buyer_facility.organization, Role.BUYER, code=ErrorCode.NOT_A_BUYER, field="buyer_facility"
     )
     return append_event(
         lot=lot,
@@ -175,11 +174,13 @@ def _clean_seal_numbers(seal_numbers: Sequence[str]) -> list[str]:
     for seal in seal_numbers:
         if not isinstance(seal, str) or not seal.strip():
             raise DomainError(
-                "invalid_seal_numbers", "Seal numbers are non-empty texts.", field="seal_numbers"
+                ErrorCode.INVALID_SEAL_NUMBERS,
+                "Seal numbers are non-empty texts.",
+                field="seal_numbers",
             )
         if seal.strip() in cleaned:
             raise DomainError(
-                "invalid_seal_numbers",
+                ErrorCode.INVALID_SEAL_NUMBERS,
                 f"Seal {seal.strip()} is listed twice.",
                 field="seal_numbers",
             )

@@ -1,23 +1,19 @@
 """Registering a source lot at a data-center pickup, with its asset manifest."""
 
 import hashlib
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django_countries import countries
-
 from recyclers.models import Facility, Role
 
 from ..actors import Actor
-from ..errors import DomainError
+from ..errors import DomainError, ErrorCode
 from ..hashing import canonical_bytes, ledger_json
 from ..models import (
     DRIVE_CATEGORIES,
-    GENESIS_HASH,
     SOURCE_MATERIALS,
     Asset,
     AssetCategory,
@@ -25,22 +21,19 @@ from ..models import (
     EventKind,
     Lot,
     LotStatus,
-    Material,
     SanitizationMethod,
 )
-from .ledger import append_event, find_replay, lock_lot, recorded_events, replay_for_lot
-from .transactions import ledger_write
-from .validation import (
-    clean_item_count,
-    clean_mass,
-    clean_occurred_at,
-    clean_text,
+from .chain import append_event, lock_lot, new_lot, recorded_events
+from .guards import (
     is_operator,
     require_active_facility,
+    require_own_facility,
     require_role,
-    require_text,
     require_writer,
 )
+from .replays import find_replay
+from .transaction import ledger_write
+from .validation import clean_item_count, clean_mass, clean_occurred_at, clean_text
 
 
 @dataclass(frozen=True)
@@ -79,7 +72,7 @@ def register_pickup(
     _check_pickup_site(actor, facility)
     if material not in SOURCE_MATERIALS:
         raise DomainError(
-            "not_source_material",
+            ErrorCode.NOT_SOURCE_MATERIAL,
             f"A pickup registers retired equipment, not {material!r}.",
             field="material",
         )
@@ -134,18 +127,11 @@ def manifest_digest(assets: Sequence[AssetLine]) -> str:
 
 def _check_pickup_site(actor: Actor, facility: Facility) -> None:
     require_active_facility(facility, field="facility")
-    require_role(facility.organization, Role.SOURCE, code="not_source_facility", field="facility")
+    require_role(
+        facility.organization, Role.SOURCE, code=ErrorCode.NOT_SOURCE_FACILITY, field="facility"
+    )
     if not is_operator(actor):
-        _require_own_facility(actor, facility)
-
-
-def _require_own_facility(actor: Actor, facility: Facility) -> None:
-    if facility.organization_id != actor.organization.pk:
-        raise DomainError(
-            "not_facility_owner",
-            f"{facility} belongs to {facility.organization}, not to {actor.organization}.",
-            field="facility",
-        )
+        require_own_facility(actor, facility)
 
 
 MANIFEST_TEXT_FIELDS = {
@@ -157,7 +143,7 @@ MANIFEST_TEXT_FIELDS = {
 def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
     if not assets:
         raise DomainError(
-            "empty_manifest",
+            ErrorCode.EMPTY_MANIFEST,
             "A pickup needs its asset manifest (one line at least).",
             field="assets",
         )
@@ -168,13 +154,13 @@ def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
             clean_text(getattr(line, name), field=f"{field}.{name}", max_length=max_length)
         if line.category not in AssetCategory.values:
             raise DomainError(
-                "invalid_category",
+                ErrorCode.INVALID_CATEGORY,
                 f"Line {number}: unknown category {line.category!r}.",
                 field=f"{field}.category",
             )
         if line.sanitization_method and line.sanitization_method not in SanitizationMethod.values:
             raise DomainError(
-                "invalid_sanitization_method",
+                ErrorCode.INVALID_SANITIZATION_METHOD,
                 f"Line {number}: {line.sanitization_method!r} is not a NIST SP 800-88 method "
                 "(clear, purge, destroy).",
                 field=f"{field}.sanitization_method",
@@ -183,97 +169,18 @@ def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
             clean_mass(line.weight_kg, field=f"{field}.weight_kg")
         if line.sanitized_at is not None and line.sanitized_at > occurred_at:
             raise DomainError(
-                "sanitized_after_pickup",
+                ErrorCode.SANITIZED_AFTER_PICKUP,
                 f"Line {number}: the sanitization date is after the pickup.",
                 field=f"{field}.sanitized_at",
             )
         if line.serial:
             if line.serial in serials:
                 raise DomainError(
-                    "duplicate_serial",
+                    ErrorCode.DUPLICATE_SERIAL,
                     f"Line {number}: serial {line.serial} appears twice.",
                     field=f"{field}.serial",
                 )
             serials.add(line.serial)
-
-
-def new_lot(facility, material, mass_kg, occurred_at, external_ref, *, source=False) -> Lot:
-    """A lot row before its first event: the caller appends that event in the same transaction.
-    ``source`` marks a pickup, whose facility is the lot's data center of origin."""
-    # The readable code needs the row id, so the row goes in first under a provisional code.
-    lot = Lot.objects.create(
-        code=f"new-{uuid.uuid4().hex[:24]}",
-        material=material,
-        source_facility=facility if source else None,
-        external_ref=external_ref,
-        status=LotStatus.REGISTERED,
-        custodian=facility,
-        mass_kg=mass_kg,
-        head_hash=GENESIS_HASH,
-    )
-    lot.code = f"LOT-{occurred_at.year}-{lot.pk:06d}"
-    lot.save(update_fields=["code"])
-    return lot
-
-
-@ledger_write
-def register_intake(
-    *,
-    actor: Actor,
-    facility: Facility,
-    material: str,
-    mass_kg: Decimal,
-    supplier: str,
-    declared_origin: str = "",
-    item_count: int | None = None,
-    occurred_at: datetime | None = None,
-    external_ref: str = "",
-    evidence: Sequence[str] = (),
-    idempotency_key: str | None = None,
-) -> Lot:
-    """Record material that came from outside the ledger (a supplier off the platform) at one of
-    the actor's facilities. It reaches no pickup: every verdict downstream says so."""
-    replayed = find_replay(actor, idempotency_key, kind=EventKind.REGISTERED)
-    if replayed is not None:
-        return replayed.lot
-    require_writer(actor)
-    require_active_facility(facility, field="facility")
-    _require_own_facility(actor, facility)
-    if material not in Material.values:
-        raise DomainError("invalid_material", f"Unknown material {material!r}.", field="material")
-    supplier = require_text(supplier, field="supplier", code="supplier_required")
-    if declared_origin and declared_origin not in countries:
-        raise DomainError(
-            "invalid_country",
-            f"{declared_origin!r} is not an ISO 3166-1 alpha-2 country code.",
-            field="declared_origin",
-        )
-    if item_count is not None:
-        item_count = clean_item_count(item_count)
-    mass_kg = clean_mass(mass_kg)
-    occurred_at = clean_occurred_at(occurred_at)
-    external_ref = clean_text(external_ref, field="external_ref", max_length=100)
-    lot = new_lot(facility, material, mass_kg, occurred_at, external_ref)
-    append_event(
-        lot=lot,
-        kind=EventKind.REGISTERED,
-        actor=actor,
-        occurred_at=occurred_at,
-        facility=facility,
-        mass_kg=mass_kg,
-        details={
-            "material": material,
-            "item_count": item_count,
-            "external_ref": external_ref,
-            "intake": {
-                "supplier": clean_text(supplier, field="supplier", max_length=200),
-                "declared_origin": declared_origin,
-            },
-        },
-        evidence=evidence,
-        idempotency_key=idempotency_key,
-    )
-    return lot
 
 
 @ledger_write
@@ -290,14 +197,15 @@ def amend_manifest(
     thousands of drives often comes as a file after the pickup was registered). A ``corrected``
     event on the registered event records the whole manifest's new summary and digest."""
     lot = lock_lot(lot)
-    if replayed := replay_for_lot(actor, idempotency_key, kind=EventKind.CORRECTED, lot=lot):
+    if replayed := find_replay(actor, idempotency_key, kind=EventKind.CORRECTED, lot=lot):
         return replayed
     require_writer(actor)
     if lot.source_facility_id is None:
-        raise DomainError("not_a_pickup", f"{lot.code} was not registered at a pickup.")
+        raise DomainError(ErrorCode.NOT_A_PICKUP, f"{lot.code} was not registered at a pickup.")
     if lot.status != LotStatus.REGISTERED or lot.custodian_id != lot.source_facility_id:
         raise DomainError(
-            "lot_left_source", f"{lot.code} has left its data center; its manifest is closed."
+            ErrorCode.LOT_LEFT_SOURCE,
+            f"{lot.code} has left its data center; its manifest is closed.",
         )
     _check_pickup_site(actor, lot.source_facility)
     occurred_at = clean_occurred_at(occurred_at, lot=lot)
@@ -307,7 +215,7 @@ def amend_manifest(
     for number, line in enumerate(assets):
         if line.serial and line.serial in taken:
             raise DomainError(
-                "duplicate_serial",
+                ErrorCode.DUPLICATE_SERIAL,
                 f"Serial {line.serial} is already in the manifest.",
                 field=f"assets[{number}].serial",
             )

@@ -17,30 +17,28 @@ from django.utils import timezone
 from recyclers.models import Facility
 
 from ..actors import Actor
-from ..errors import DomainError
+from ..errors import DomainError, ErrorCode
 from ..hashing import GRAMS, canonical_bytes, ledger_json
 from ..models import (
-    CLOSED_STATUSES,
     EventKind,
     Lot,
     LotLink,
-    LotStatus,
     Material,
     ResidueKind,
     Transformation,
     TransformationKind,
 )
-from .ledger import append_event, lock_lots
-from .pickups import new_lot
-from .transactions import ledger_write
-from .validation import (
-    clean_item_count,
-    clean_mass,
-    clean_occurred_at,
-    clean_text,
+from .chain import append_event, lock_lots, new_lot
+from .guards import (
     require_active_facility,
+    require_at_facility,
+    require_custodian,
+    require_not_quarantined,
     require_writer,
 )
+from .replays import find_replay
+from .transaction import ledger_write
+from .validation import clean_item_count, clean_mass, clean_occurred_at, clean_text
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class Residue:
 
 
 @ledger_write
-def split(
+def split_lot(
     *,
     actor: Actor,
     lot: Lot,
@@ -84,7 +82,9 @@ def split(
 ) -> Transformation:
     """One lot into N lots of the same material with the given masses; the lot is used up."""
     if len(masses) < 2:
-        raise DomainError("too_few_outputs", "A split makes two lots or more.", field="masses")
+        raise DomainError(
+            ErrorCode.TOO_FEW_OUTPUTS, "A split makes two lots or more.", field="masses"
+        )
     outputs = [Produce(material=lot.material, mass_kg=mass) for mass in masses]
     return _transform(
         TransformationKind.SPLIT,
@@ -100,7 +100,7 @@ def split(
 
 
 @ledger_write
-def merge(
+def merge_lots(
     *,
     actor: Actor,
     lots: Sequence[Lot],
@@ -116,12 +116,12 @@ def merge(
     """N lots held at one facility into one lot, by default of their common material and their
     summed mass."""
     if len(lots) < 2:
-        raise DomainError("too_few_inputs", "A merge takes two lots or more.", field="lots")
+        raise DomainError(ErrorCode.TOO_FEW_INPUTS, "A merge takes two lots or more.", field="lots")
     materials = {lot.material for lot in lots}
     if material is None:
         if len(materials) > 1:
             raise DomainError(
-                "mixed_materials",
+                ErrorCode.MIXED_MATERIALS,
                 f"The lots hold {', '.join(sorted(materials))}: name the merged material.",
                 field="material",
             )
@@ -141,7 +141,7 @@ def merge(
 
 
 @ledger_write
-def process(
+def process_lots(
     *,
     actor: Actor,
     inputs: Sequence[Consume],
@@ -168,13 +168,13 @@ def process(
 
 
 def _transform(kind, actor, inputs, outputs, residues, occurred_at, evidence, note, key):
-    if key and (done := _replay(actor, key, kind)):
+    if done := find_replay(actor, key, kind=kind, record=Transformation):
         return done
     require_writer(actor)
     if not inputs:
-        raise DomainError("no_inputs", "Name the lots that go in.", field="inputs")
+        raise DomainError(ErrorCode.NO_INPUTS, "Name the lots that go in.", field="inputs")
     if not outputs:
-        raise DomainError("no_outputs", "Name the lots that come out.", field="outputs")
+        raise DomainError(ErrorCode.NO_OUTPUTS, "Name the lots that come out.", field="outputs")
     locked = _lock_inputs(inputs)
     facility = _check_inputs(actor, locked)
     requested = {consume.lot.pk: (index, consume.mass_kg) for index, consume in enumerate(inputs)}
@@ -188,7 +188,7 @@ def _transform(kind, actor, inputs, outputs, residues, occurred_at, evidence, no
     if total_out + total_residue > total_consumed:
         excess = total_out + total_residue - total_consumed
         raise DomainError(
-            "mass_not_conserved",
+            ErrorCode.MASS_NOT_CONSERVED,
             f"Outputs ({total_out} kg) plus residues ({total_residue} kg) exceed the consumed "
             f"inputs ({total_consumed} kg) by {excess} kg.",
             field="outputs",
@@ -263,50 +263,29 @@ def _transform(kind, actor, inputs, outputs, residues, occurred_at, evidence, no
     return transformation
 
 
-def _replay(actor: Actor, key: str, kind: str) -> Transformation | None:
-    done = Transformation.objects.filter(
-        actor_organization=actor.organization, idempotency_key=key
-    ).first()
-    if done is not None and done.kind != kind:
-        raise DomainError(
-            "idempotency_key_reused",
-            f"Idempotency key {key!r} was already used for a {done.kind}.",
-            field="idempotency_key",
-        )
-    return done
-
-
 def _lock_inputs(inputs: Sequence[Consume]) -> list[Lot]:
     ids = [consume.lot.pk for consume in inputs]
     if len(set(ids)) != len(ids):
         raise DomainError(
-            "duplicate_input", "A lot is named twice among the inputs.", field="inputs"
+            ErrorCode.DUPLICATE_INPUT, "A lot is named twice among the inputs.", field="inputs"
         )
     # One statement, rows locked in id order: two transformations sharing inputs never
     # hold one lot each while waiting for the other's.
     locked = lock_lots([consume.lot for consume in inputs])
     if len(locked) != len(ids):
-        raise DomainError("unknown_lot", "An input lot does not exist.", field="inputs")
+        raise DomainError(ErrorCode.UNKNOWN_LOT, "An input lot does not exist.", field="inputs")
     return locked
 
 
 def _check_inputs(actor: Actor, lots: list[Lot]) -> Facility:
     for lot in lots:
-        if lot.status in CLOSED_STATUSES:
-            raise DomainError("lot_closed", f"{lot.code} is {lot.status}; it cannot go in.")
-        if lot.status == LotStatus.IN_TRANSIT:
-            raise DomainError("lot_in_transit", f"{lot.code} is in transit; receive it first.")
-        if lot.quarantined:
-            raise DomainError("lot_quarantined", f"{lot.code} is quarantined; release it first.")
-        if lot.custodian.organization_id != actor.organization.pk:
-            raise DomainError(
-                "not_custodian",
-                f"{lot.code} is held by {lot.custodian}, not by {actor.organization}.",
-            )
+        require_at_facility(lot)
+        require_not_quarantined(lot)
+        require_custodian(lot, actor)
     facilities = {lot.custodian_id for lot in lots}
     if len(facilities) > 1:
         raise DomainError(
-            "inputs_at_different_facilities",
+            ErrorCode.INPUTS_AT_DIFFERENT_FACILITIES,
             "All inputs must be at one facility: "
             + ", ".join(f"{lot.code} at {lot.custodian}" for lot in lots),
             field="inputs",
@@ -322,7 +301,7 @@ def _consumed_mass(lot: Lot, index: int, requested) -> Decimal:
     mass = clean_mass(requested, field=f"inputs[{index}].mass_kg")
     if mass > lot.mass_kg:
         raise DomainError(
-            "consumed_exceeds_mass",
+            ErrorCode.CONSUMED_EXCEEDS_MASS,
             f"{lot.code} holds {lot.mass_kg} kg; {mass} kg cannot be taken from it "
             f"({mass - lot.mass_kg} kg too many).",
             field=f"inputs[{index}].mass_kg",
@@ -338,7 +317,9 @@ def _clean_output(output: Produce, index: int, total_consumed: Decimal) -> Produ
     field = f"outputs[{index}]"
     if output.material not in Material.values:
         raise DomainError(
-            "invalid_material", f"Unknown material {output.material!r}.", field=f"{field}.material"
+            ErrorCode.INVALID_MATERIAL,
+            f"Unknown material {output.material!r}.",
+            field=f"{field}.material",
         )
     mass = total_consumed if output.mass_kg is None else output.mass_kg
     mass = clean_mass(mass, field=f"{field}.mass_kg")
@@ -353,7 +334,7 @@ def _clean_residue(residue: Residue, index: int) -> Residue:
     field = f"residues[{index}]"
     if residue.kind not in ResidueKind.values:
         raise DomainError(
-            "invalid_residue_kind",
+            ErrorCode.INVALID_RESIDUE_KIND,
             f"Unknown residue {residue.kind!r}; one of {', '.join(ResidueKind.values)}.",
             field=f"{field}.kind",
         )

@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from django.db.models import Q
@@ -62,18 +62,27 @@ def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
     return named & organization_ids
 
 
-def send_after_commit(deliveries: Sequence[WebhookDelivery]) -> None:
+# How the outbox hands a transaction's deliveries to Celery: ``custody.tasks`` sets it when it
+# loads, so that no service imports a task.
+_publisher: Callable[[list[int]], None] | None = None
+
+
+def set_publisher(publish: Callable[[list[int]], None]) -> None:
+    """``publish(delivery_ids)`` queues one subscription's deliveries for sending."""
+    global _publisher
+    _publisher = publish
+
+
+def publish_after_commit(deliveries: Sequence[WebhookDelivery]) -> None:
     """One message to the broker per subscription, with its deliveries in the order of their
     events; the request that wrote them does not wait for a publish per delivery."""
-    from ..tasks import deliver_webhooks
-
     by_subscription = defaultdict(list)
     for delivery in deliveries:
         by_subscription[delivery.subscription_id].append(delivery.pk)
     for delivery_ids in by_subscription.values():
         try:
-            deliver_webhooks.delay(delivery_ids)
-        except Exception:  # the broker is down: the sweeper sends them later
+            _publisher(delivery_ids)
+        except Exception:  # the broker is down (or no publisher): the sweeper sends them later
             logger.warning("Broker unavailable; webhook deliveries %s wait", delivery_ids)
 
 
@@ -83,11 +92,10 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def deliver(delivery: WebhookDelivery) -> bool:
-    """POST the event, signed; record the outcome and when to try again."""
-    from ..api.serializers import EventSerializer
-
-    body = json.dumps({"event": EventSerializer(delivery.event).data}, sort_keys=True).encode()
+def send_delivery(delivery: WebhookDelivery, payload: dict) -> bool:
+    """POST ``payload`` (the event as the API shows it), signed; record the outcome and when to
+    try again."""
+    body = json.dumps(payload, sort_keys=True).encode()
     timestamp = int(time.time())
     request = urllib.request.Request(
         delivery.subscription.url,
@@ -128,7 +136,7 @@ def deliver(delivery: WebhookDelivery) -> bool:
 SEND_LEASE = timedelta(seconds=2 * TIMEOUT_SECONDS + 30)
 
 
-def take(delivery_id: int) -> WebhookDelivery | None:
+def take_delivery(delivery_id: int) -> WebhookDelivery | None:
     """Take a pending delivery that is due (or was never tried) for one send: its next attempt
     moves past the time a send may take, in one conditional UPDATE, so that no other worker or
     sweep sends it meanwhile. None if it is sent, not due, or another sender holds it."""

@@ -24,7 +24,7 @@ from custody.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from custody.selectors.ledger import verify_ledger
+from custody.selectors.verification import verify_ledger
 from custody.services import webhooks
 from custody.tasks import deliver_webhooks, send_due_webhooks
 
@@ -88,7 +88,7 @@ def test_a_batch_records_each_action_in_order_as_one_at_a_time_would(chain, two_
 
 
 def test_the_destination_receives_and_weighs_an_inbound_lot_in_one_batch(chain, pickup):
-    services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+    services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
     answered = post(
         keyed(chain.recycler),
         URL,
@@ -387,7 +387,7 @@ def test_a_worker_and_the_sweeper_never_send_one_delivery_twice(
     WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=5))
     sent = []
 
-    def send(delivery):
+    def send(delivery, payload):
         sent.append(delivery.pk)
         if len(sent) == 1:  # the sweeper runs while the worker sends its first
             send_due_webhooks()
@@ -395,7 +395,7 @@ def test_a_worker_and_the_sweeper_never_send_one_delivery_twice(
         delivery.save()
         return True
 
-    monkeypatch.setattr(webhooks, "deliver", send)
+    monkeypatch.setattr(webhooks, "send_delivery", send)
     ids = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
     assert deliver_webhooks(ids) == 1
     assert sorted(sent) == ids

@@ -27,7 +27,7 @@ WRITES = {
 
 @pytest.fixture
 def shipped(chain, pickup):
-    services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+    services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
     pickup.refresh_from_db()
     return pickup
 
@@ -107,13 +107,13 @@ def test_a_trace_names_the_lots_the_caller_never_held_by_code_only(chain):
 
     drives = lot_at_plant(chain, "10.000")
     recycler = chain.actor(chain.recycler)
-    made = services.process(
+    made = services.process_lots(
         actor=recycler,
         inputs=[services.Consume(drives)],
         outputs=[services.Produce(material="ndfeb_magnets", mass_kg=Decimal("10.000"))],
     )
     (magnets,) = transformation_outputs(made)
-    services.deliver(actor=recycler, lot=magnets, buyer_facility=chain.buyer_plant)
+    services.deliver_lot(actor=recycler, lot=magnets, buyer_facility=chain.buyer_plant)
 
     def traced(organization) -> dict:
         document = keyed(organization).get(f"/api/v1/lots/{magnets.code}/trace/").json()

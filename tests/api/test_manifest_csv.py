@@ -58,7 +58,7 @@ def test_bad_files_and_closed_manifests_are_refused(chain, pickup):
     twin = upload(source, pickup, csv_rows(1) + "hdd_3_5,,,ZR000000,purge,2026-11-01T08:00:00Z\n")
     assert (twin.status_code, twin.json()["code"]) == (422, "duplicate_serial")
     assert pickup.assets.count() == 3
-    services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+    services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
     late = upload(source, pickup, csv_rows(1))
     assert (late.status_code, late.json()["code"]) == (409, "lot_left_source")
     stranger = upload(keyed(chain.trader), pickup, csv_rows(1))

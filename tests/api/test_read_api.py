@@ -97,7 +97,7 @@ class TestLeastKnowledge:
             response = recycler.get(lot_url(pickup, suffix))
             assert response.status_code == 404, suffix
             assert response["Content-Type"] == PROBLEM
-        services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+        services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
         for suffix in LOT_ENDPOINTS:
             assert recycler.get(lot_url(pickup, suffix)).status_code == 200, suffix
             assert trader.get(lot_url(pickup, suffix)).status_code == 404, suffix
@@ -114,7 +114,7 @@ class TestLeastKnowledge:
     def test_a_buyer_sees_what_was_delivered_to_it(self, chain, pickup, client_for):
         buyer = client_for(chain.buyer)
         assert buyer.get(lot_url(pickup)).status_code == 404
-        services.deliver(
+        services.deliver_lot(
             actor=chain.actor(chain.source), lot=pickup, buyer_facility=chain.buyer_plant
         )
         assert buyer.get(lot_url(pickup)).status_code == 200
@@ -140,7 +140,7 @@ class TestLotReads:
 
     def test_filters(self, chain, pickup, client_for):
         client = client_for(chain.operator)
-        services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
+        services.weigh_lot(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
         call_command("assess", pickup.code, stdout=StringIO())
         assert client.get("/api/v1/lots/", {"verdict": "verified"}).json()["results"]
         assert client.get("/api/v1/lots/", {"status": "in_transit"}).json()["results"] == []

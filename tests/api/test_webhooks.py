@@ -33,10 +33,12 @@ def test_a_partner_subscribes_over_the_api_and_receives_signed_events(
         assert created.status_code == 201, created.json()
         secret = created.json()["secret"]
         with django_capture_on_commit_callbacks(execute=True):
-            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
+            services.weigh_lot(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
         assert receiver.requests == []  # the recycler may not see the lot yet
         with django_capture_on_commit_callbacks(execute=True):
-            services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+            services.dispatch_lot(
+                actor=chain.actor(chain.source), lot=pickup, destination=chain.plant
+            )
         ((headers, body),) = receiver.requests
     assert verify(secret, headers, body)
     event = json.loads(body)["event"]
@@ -63,12 +65,12 @@ def test_each_event_goes_to_exactly_the_subscribers_who_may_see_its_lot(chain, p
         WebhookSubscription.objects.create(organization=organization, url="http://127.0.0.1:9/")
     source, recycler = chain.actor(chain.source), chain.actor(chain.recycler)
     steps = [
-        lambda: services.weigh(actor=source, lot=pickup, mass_kg=Decimal("2")),
-        lambda: services.dispatch(actor=source, lot=pickup, destination=chain.plant),
-        lambda: services.receive(
+        lambda: services.weigh_lot(actor=source, lot=pickup, mass_kg=Decimal("2")),
+        lambda: services.dispatch_lot(actor=source, lot=pickup, destination=chain.plant),
+        lambda: services.receive_lot(
             actor=recycler, lot=pickup, measured_mass_kg=Decimal("2"), seals_intact=True
         ),
-        lambda: services.weigh(actor=recycler, lot=pickup, mass_kg=Decimal("1.9")),
+        lambda: services.weigh_lot(actor=recycler, lot=pickup, mass_kg=Decimal("1.9")),
     ]
     told = []
     for step in steps:
@@ -90,7 +92,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_given_up(
     with Receiver(status=503) as receiver:
         WebhookSubscription.objects.create(organization=chain.source, url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
+            services.weigh_lot(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
         delivery = WebhookDelivery.objects.get()
         assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
             DeliveryStatus.PENDING,
@@ -122,7 +124,7 @@ def test_a_delivery_written_while_the_broker_was_down_is_sent_later(
     with Receiver() as receiver:
         WebhookSubscription.objects.create(organization=chain.source, url=receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
+            services.weigh_lot(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2"))
         assert receiver.requests == []
         WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=2))
         assert send_due_webhooks() == 1

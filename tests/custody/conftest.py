@@ -16,16 +16,16 @@ def diamond(chain):
     actor = chain.actor(chain.recycler)
     p1 = lot_at_plant(chain, "10.000", serial_prefix="P1")
     p2 = lot_at_plant(chain, "4.000", data_center=second_data_center(chain), serial_prefix="P2")
-    s1, s2 = outputs_of(services.split(actor=actor, lot=p1, masses=[Decimal(6), Decimal(4)]))
+    s1, s2 = outputs_of(services.split_lot(actor=actor, lot=p1, masses=[Decimal(6), Decimal(4)]))
     m = output_of(
-        services.process(
+        services.process_lots(
             actor=actor,
             inputs=[Consume(s1), Consume(p2)],
             outputs=[Produce("shredded_hdd", Decimal(5))],
         )
     )
     f = output_of(
-        services.process(
+        services.process_lots(
             actor=actor,
             inputs=[Consume(m), Consume(s2)],
             outputs=[Produce("ndfeb_magnets", Decimal("4.500"))],

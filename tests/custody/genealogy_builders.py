@@ -26,13 +26,13 @@ def lot_at_plant(chain, mass: str, *, data_center=None, serial_prefix: str = "S"
         assets=lines,
         occurred_at=days_ago(30),
     )
-    services.dispatch(
+    services.dispatch_lot(
         actor=chain.actor(data_center.organization),
         lot=lot,
         destination=chain.plant,
         occurred_at=days_ago(29),
     )
-    services.receive(
+    services.receive_lot(
         actor=chain.actor(chain.recycler),
         lot=lot,
         measured_mass_kg=Decimal(mass),

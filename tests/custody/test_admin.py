@@ -31,7 +31,7 @@ def event_page(event: CustodyEvent, view: str = "change") -> str:
 
 def ship_to_plant(chain, lot: Lot, *, seals_intact: bool = False) -> Lot:
     """Dispatch ``lot`` from its data center to the recycler's plant and receive it there."""
-    services.dispatch(
+    services.dispatch_lot(
         actor=chain.actor(chain.source),
         lot=lot,
         destination=chain.plant,
@@ -39,7 +39,7 @@ def ship_to_plant(chain, lot: Lot, *, seals_intact: bool = False) -> Lot:
         seal_numbers=["S-1001", "S-1002"],
         occurred_at=days_ago(19),
     )
-    services.receive(
+    services.receive_lot(
         actor=chain.actor(chain.recycler),
         lot=lot,
         measured_mass_kg=Decimal("1.990"),
@@ -111,7 +111,7 @@ class TestLotPages:
         lot = ship_to_plant(chain, pickup)
         baseline = count_queries(admin_client, lot_page(lot))
         for grams in range(20):
-            services.weigh(
+            services.weigh_lot(
                 actor=chain.actor(chain.recycler), lot=lot, mass_kg=Decimal("1.9") + grams
             )
         assert lot.events.count() == 23
@@ -253,7 +253,7 @@ class TestEventPages:
 
     def test_event_detail_shows_json_and_the_corrected_event(self, admin_client, chain, pickup):
         registered = pickup.events.get()
-        correction = services.correct(
+        correction = services.correct_event(
             actor=chain.actor(chain.source),
             lot=pickup,
             corrects=registered,
@@ -322,7 +322,7 @@ class TestQuarantineActions:
         assert any("2 lots quarantined" in text for text in message_texts(response))
 
         # A lot already quarantined is reported by its error code; the others still go through.
-        services.release(actor=chain.actor(chain.operator), lot=other, reason="cleared")
+        services.release_lot(actor=chain.actor(chain.operator), lot=other, reason="cleared")
         response = admin_client.post(
             LOT_LIST, action_post("quarantine_lots", [pickup, other], reason="again"), follow=True
         )

@@ -10,8 +10,8 @@ from custody import services
 from custody.errors import DomainError
 from custody.models import Lot
 from custody.projection import projection_drift
-from custody.selectors.ledger import verify_ledger
-from custody.services.transactions import ledger_write
+from custody.selectors.verification import verify_ledger
+from custody.services.transaction import ledger_write
 
 from ..conftest import drive_manifest
 from .genealogy_builders import lot_at_plant
@@ -111,15 +111,15 @@ def test_services_joined_in_one_transaction_see_what_each_other_appended(chain):
 
     @ledger_write
     def weigh_correct_and_split():
-        weighed = services.weigh(actor=actor, lot=drives, mass_kg=Decimal("9.000"))
-        services.correct(
+        weighed = services.weigh_lot(actor=actor, lot=drives, mass_kg=Decimal("9.000"))
+        services.correct_event(
             actor=actor,
             lot=drives,
             corrects=weighed,
             reason="scale drift",
             mass_kg=Decimal("9.500"),
         )
-        return services.split(actor=actor, lot=drives, masses=[Decimal("5"), Decimal("4.5")])
+        return services.split_lot(actor=actor, lot=drives, masses=[Decimal("5"), Decimal("4.5")])
 
     weigh_correct_and_split()
     drives.refresh_from_db()

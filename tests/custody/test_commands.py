@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from custody.models import CustodyEvent, EventKind, Lot, LotStatus, LotVerdict
 from custody.projection import projection_drift
 from custody.selectors.genealogy import contributions
-from custody.selectors.ledger import verify_ledger
+from custody.selectors.verification import verify_ledger
 from recyclers.models import Certification, Facility, Organization
 
 REPO = Path(__file__).resolve().parents[2]

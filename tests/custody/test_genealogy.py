@@ -16,7 +16,7 @@ from custody import services
 from custody.errors import DomainError
 from custody.models import Lot, Transformation
 from custody.selectors.genealogy import contributions, downstream, trace, upstream
-from custody.selectors.ledger import verify_ledger
+from custody.selectors.verification import verify_ledger
 from custody.services import Consume, Produce
 
 from .genealogy_builders import lot_at_plant, output_of, second_data_center
@@ -96,7 +96,7 @@ def test_contributions_on_random_genealogies_sum_to_one_exactly_as_fractions(cha
             for lot in chosen
         ]
         total = sum(consume.mass_kg for consume in inputs)
-        made = services.process(
+        made = services.process_lots(
             actor=actor,
             inputs=inputs,
             outputs=[Produce("shredded_hdd", (total * Decimal("0.9")).quantize(Decimal("0.001")))],
@@ -136,7 +136,7 @@ def five_tiers(chain):
     ]
     shredded = [
         output_of(
-            services.process(
+            services.process_lots(
                 actor=actor, inputs=[Consume(p)], outputs=[Produce("shredded_hdd", Decimal("670"))]
             )
         )
@@ -144,21 +144,21 @@ def five_tiers(chain):
     ]
     magnets = [
         output_of(
-            services.process(
+            services.process_lots(
                 actor=actor, inputs=[Consume(s)], outputs=[Produce("ndfeb_magnets", Decimal("15"))]
             )
         )
         for s in shredded
     ]
     concentrate = output_of(
-        services.process(
+        services.process_lots(
             actor=actor,
             inputs=[Consume(m) for m in magnets],
             outputs=[Produce("ree_concentrate", Decimal("13.5"))],
         )
     )
     oxide = output_of(
-        services.process(
+        services.process_lots(
             actor=actor,
             inputs=[Consume(concentrate)],
             outputs=[Produce("ndpr_oxide", Decimal("4.2"))],
@@ -240,7 +240,7 @@ def test_concurrent_transformations_sharing_inputs_neither_deadlock_nor_over_con
                 lots = rng.sample(shared, k=2)
                 masses = [Decimal(rng.randint(500, 3000)) / 1000 for _ in lots]
                 try:
-                    services.process(
+                    services.process_lots(
                         actor=actor,
                         inputs=[
                             Consume(Lot(pk=lot.pk), m) for lot, m in zip(lots, masses, strict=True)

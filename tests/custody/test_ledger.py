@@ -22,7 +22,7 @@ from custody.hashing import (
     ledger_json,
 )
 from custody.models import CustodyEvent, EventKind, Lot
-from custody.selectors.ledger import verify_ledger
+from custody.selectors.verification import verify_ledger
 from custody.tasks import verify_ledger as verify_ledger_task
 
 from ..conftest import days_ago
@@ -83,7 +83,7 @@ def test_hashes_survive_a_round_trip_through_the_database(chain, pickup):
     back hashes to the stored value. Details deliberately hold nested objects, unicode, big
     integers and keys that jsonb sorts differently (by length first)."""
     lot = Lot.objects.get(pk=pickup.pk)
-    services.dispatch(
+    services.dispatch_lot(
         actor=chain.actor(chain.source),
         lot=lot,
         destination=chain.plant,
@@ -91,7 +91,7 @@ def test_hashes_survive_a_round_trip_through_the_database(chain, pickup):
         note='Fork-lift "B" — 2ⁿᵈ dock {"x": 1}',
         evidence=["ab" * 32],
     )
-    services.correct(
+    services.correct_event(
         actor=chain.actor(chain.source),
         lot=lot,
         corrects=lot.events.get(seq=2),
@@ -105,7 +105,7 @@ def test_hashes_survive_a_round_trip_through_the_database(chain, pickup):
 
 @pytest.mark.postgres
 def test_details_come_back_from_jsonb_reordered_yet_hash_the_same(chain, pickup):
-    services.correct(
+    services.correct_event(
         actor=chain.actor(chain.source),
         lot=pickup,
         corrects=pickup.events.get(),
@@ -167,14 +167,14 @@ def tamper():
 
 class TestVerifyLedger:
     def journey(self, chain, pickup):
-        services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
-        services.receive(
+        services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+        services.receive_lot(
             actor=chain.actor(chain.recycler),
             lot=pickup,
             measured_mass_kg=Decimal("2"),
             seals_intact=True,
         )
-        services.weigh(actor=chain.actor(chain.recycler), lot=pickup, mass_kg=Decimal("2.001"))
+        services.weigh_lot(actor=chain.actor(chain.recycler), lot=pickup, mass_kg=Decimal("2.001"))
         return pickup
 
     def test_an_intact_ledger_verifies(self, chain, pickup):
@@ -241,7 +241,7 @@ def test_eight_threads_appending_to_one_lot_make_one_unforked_chain(chain, picku
         try:
             start.wait()
             for attempt in range(weighings_per_thread):
-                services.weigh(
+                services.weigh_lot(
                     actor=chain.actor(chain.source),
                     lot=Lot(pk=pickup.pk),
                     mass_kg=Decimal(f"{number}.{attempt:03d}") + 1,
@@ -285,7 +285,7 @@ def test_parallel_verification_covers_every_lot_and_names_the_broken_one(chain, 
         for number in range(7)
     ]
     for lot in lots[:3]:
-        services.weigh(actor=chain.actor(chain.source), lot=lot, mass_kg=Decimal("1.5"))
+        services.weigh_lot(actor=chain.actor(chain.source), lot=lot, mass_kg=Decimal("1.5"))
     tamper(
         "UPDATE custody_custodyevent SET mass_kg = 9 WHERE lot_id = %s AND seq = 2", [lots[1].pk]
     )
@@ -297,7 +297,7 @@ def test_parallel_verification_covers_every_lot_and_names_the_broken_one(chain, 
 
 
 def test_occurred_at_before_previous_is_refused_but_recorded_at_is_ours(chain, pickup):
-    event = services.weigh(
+    event = services.weigh_lot(
         actor=chain.actor(chain.source),
         lot=pickup,
         mass_kg=Decimal("2"),

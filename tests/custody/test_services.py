@@ -12,7 +12,7 @@ from custody import services
 from custody.errors import DomainError
 from custody.models import Asset, CustodyEvent, EventKind, Lot, LotStatus, Material
 from custody.projection import projection_drift
-from custody.selectors.ledger import verify_ledger
+from custody.selectors.verification import verify_ledger
 from recyclers.models import Certification
 
 from ..conftest import days_ago, drive_manifest
@@ -40,7 +40,7 @@ def ledger_snapshot():
 
 
 def dispatched(chain, lot, **kwargs):
-    services.dispatch(
+    services.dispatch_lot(
         **{
             "actor": chain.actor(chain.source),
             "lot": lot,
@@ -56,7 +56,7 @@ def dispatched(chain, lot, **kwargs):
 
 
 def received(chain, lot, mass="2.000", seals_intact=True):
-    services.receive(
+    services.receive_lot(
         actor=chain.actor(chain.recycler),
         lot=lot,
         measured_mass_kg=Decimal(mass),
@@ -239,7 +239,7 @@ class TestDispatchAndReceive:
 
     def test_dispatch_refusals(self, chain, pickup):
         def dispatch(actor, **changes):
-            services.dispatch(
+            services.dispatch_lot(
                 **{"actor": chain.actor(actor), "lot": pickup, "destination": chain.plant} | changes
             )
 
@@ -266,15 +266,15 @@ class TestDispatchAndReceive:
     def test_a_lot_in_transit_cannot_move_again(self, chain, pickup):
         lot = dispatched(chain, pickup)
         with refused("lot_in_transit"):
-            services.dispatch(actor=chain.actor(chain.source), lot=lot, destination=chain.plant)
+            services.dispatch_lot(actor=chain.actor(chain.source), lot=lot, destination=chain.plant)
         with refused("lot_in_transit"):
-            services.weigh(actor=chain.actor(chain.source), lot=lot, mass_kg=Decimal("1"))
+            services.weigh_lot(actor=chain.actor(chain.source), lot=lot, mass_kg=Decimal("1"))
 
     def test_only_the_destination_may_receive(self, chain, pickup):
         lot = dispatched(chain, pickup)
         for stranger in (chain.source, chain.trader, chain.carrier):
             with refused("not_destination"):
-                services.receive(
+                services.receive_lot(
                     actor=chain.actor(stranger),
                     lot=lot,
                     measured_mass_kg=Decimal("2"),
@@ -283,7 +283,7 @@ class TestDispatchAndReceive:
 
     def test_receive_refusals(self, chain, pickup):
         with refused("lot_not_in_transit"):
-            services.receive(
+            services.receive_lot(
                 actor=chain.actor(chain.recycler),
                 lot=pickup,
                 measured_mass_kg=Decimal("2"),
@@ -302,16 +302,16 @@ class TestDispatchAndReceive:
                 "seals_intact": True,
             } | changes
             with refused(code):
-                services.receive(**arguments)
+                services.receive_lot(**arguments)
 
     def test_a_replayed_dispatch_writes_nothing_even_after_the_state_moved_on(self, chain, pickup):
-        first = services.dispatch(
+        first = services.dispatch_lot(
             actor=chain.actor(chain.source),
             lot=pickup,
             destination=chain.plant,
             idempotency_key="d-1",
         )
-        again = services.dispatch(
+        again = services.dispatch_lot(
             actor=chain.actor(chain.source),
             lot=pickup,
             destination=chain.plant,
@@ -320,7 +320,7 @@ class TestDispatchAndReceive:
         assert again == first
         assert pickup.events.count() == 2
         with refused("idempotency_key_reused", "idempotency_key"):
-            services.weigh(
+            services.weigh_lot(
                 actor=chain.actor(chain.source),
                 lot=pickup,
                 mass_kg=Decimal("1"),
@@ -330,7 +330,7 @@ class TestDispatchAndReceive:
 
 class TestWeighQuarantineRelease:
     def test_weigh_sets_the_mass(self, chain, pickup):
-        event = services.weigh(
+        event = services.weigh_lot(
             actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2.100"), scale_ref="S7"
         )
         pickup.refresh_from_db()
@@ -339,23 +339,25 @@ class TestWeighQuarantineRelease:
 
     def test_weigh_refusals(self, chain, pickup):
         with refused("not_custodian"):
-            services.weigh(actor=chain.actor(chain.recycler), lot=pickup, mass_kg=Decimal("2"))
+            services.weigh_lot(actor=chain.actor(chain.recycler), lot=pickup, mass_kg=Decimal("2"))
         with refused("zero_mass", "mass_kg"):
-            services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("0"))
+            services.weigh_lot(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("0"))
 
     def test_quarantine_blocks_dispatch_and_delivery_until_released(self, chain, pickup):
-        services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="Seal mismatch")
+        services.quarantine_lot(actor=chain.actor(chain.source), lot=pickup, reason="Seal mismatch")
         pickup.refresh_from_db()
         assert pickup.quarantined
         with refused("lot_quarantined"):
-            services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+            services.dispatch_lot(
+                actor=chain.actor(chain.source), lot=pickup, destination=chain.plant
+            )
         with refused("lot_quarantined"):
-            services.deliver(
+            services.deliver_lot(
                 actor=chain.actor(chain.source), lot=pickup, buyer_facility=chain.buyer_plant
             )
         with refused("lot_quarantined"):
-            services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="again")
-        services.release(actor=chain.actor(chain.source), lot=pickup, reason="Seals checked")
+            services.quarantine_lot(actor=chain.actor(chain.source), lot=pickup, reason="again")
+        services.release_lot(actor=chain.actor(chain.source), lot=pickup, reason="Seals checked")
         pickup.refresh_from_db()
         assert not pickup.quarantined
         lot = dispatched(chain, pickup, occurred_at=None)
@@ -363,15 +365,15 @@ class TestWeighQuarantineRelease:
 
     def test_quarantine_and_release_refusals(self, chain, pickup):
         with refused("reason_required", "reason"):
-            services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="  ")
+            services.quarantine_lot(actor=chain.actor(chain.source), lot=pickup, reason="  ")
         with refused("not_custodian"):
-            services.quarantine(actor=chain.actor(chain.recycler), lot=pickup, reason="x")
+            services.quarantine_lot(actor=chain.actor(chain.recycler), lot=pickup, reason="x")
         with refused("lot_not_quarantined"):
-            services.release(actor=chain.actor(chain.source), lot=pickup, reason="x")
+            services.release_lot(actor=chain.actor(chain.source), lot=pickup, reason="x")
 
     def test_the_operator_quarantines_and_only_it_releases_its_quarantine(self, chain, pickup):
         lot = dispatched(chain, pickup)
-        services.quarantine(
+        services.quarantine_lot(
             actor=chain.actor(chain.operator),
             lot=lot,
             reason="Route anomaly",
@@ -380,8 +382,8 @@ class TestWeighQuarantineRelease:
         lot = received(chain, lot)
         assert lot.quarantined
         with refused("not_quarantine_author"):
-            services.release(actor=chain.actor(chain.recycler), lot=lot, reason="fine")
-        services.release(actor=chain.actor(chain.operator), lot=lot, reason="Cleared")
+            services.release_lot(actor=chain.actor(chain.recycler), lot=lot, reason="fine")
+        services.release_lot(actor=chain.actor(chain.operator), lot=lot, reason="Cleared")
         lot.refresh_from_db()
         assert not lot.quarantined
 
@@ -389,7 +391,7 @@ class TestWeighQuarantineRelease:
 class TestDeliverDispose:
     def test_delivery_to_a_buyer_closes_the_lot(self, chain, pickup):
         lot = received(chain, dispatched(chain, pickup))
-        event = services.deliver(
+        event = services.deliver_lot(
             actor=chain.actor(chain.recycler),
             lot=lot,
             buyer_facility=chain.buyer_plant,
@@ -399,33 +401,35 @@ class TestDeliverDispose:
         assert (lot.status, lot.custodian) == (LotStatus.DELIVERED, chain.buyer_plant)
         assert event.counterparty_facility == chain.buyer_plant
         with refused("lot_closed"):
-            services.weigh(actor=chain.actor(chain.buyer), lot=lot, mass_kg=Decimal("1"))
+            services.weigh_lot(actor=chain.actor(chain.buyer), lot=lot, mass_kg=Decimal("1"))
 
     def test_delivery_refusals(self, chain, pickup):
         with refused("not_a_buyer", "buyer_facility"):
-            services.deliver(
+            services.deliver_lot(
                 actor=chain.actor(chain.source), lot=pickup, buyer_facility=chain.plant
             )
         with refused("not_custodian"):
-            services.deliver(
+            services.deliver_lot(
                 actor=chain.actor(chain.recycler), lot=pickup, buyer_facility=chain.buyer_plant
             )
 
     def test_dispose(self, chain, pickup):
         with refused("method_required", "method"):
-            services.dispose(actor=chain.actor(chain.source), lot=pickup, method="")
-        services.dispose(actor=chain.actor(chain.source), lot=pickup, method="landfill")
+            services.dispose_lot(actor=chain.actor(chain.source), lot=pickup, method="")
+        services.dispose_lot(actor=chain.actor(chain.source), lot=pickup, method="landfill")
         pickup.refresh_from_db()
         assert pickup.status == LotStatus.DISPOSED
         with refused("lot_closed"):
-            services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+            services.dispatch_lot(
+                actor=chain.actor(chain.source), lot=pickup, destination=chain.plant
+            )
 
 
 class TestCorrect:
     def test_a_correction_of_the_latest_mass_moves_the_lot_mass(self, chain, pickup):
         lot = received(chain, dispatched(chain, pickup), mass="1.500")
         wrong = lot.events.get(kind=EventKind.RECEIVED)
-        event = services.correct(
+        event = services.correct_event(
             actor=chain.actor(chain.recycler),
             lot=lot,
             corrects=wrong,
@@ -440,8 +444,8 @@ class TestCorrect:
         assert wrong.mass_kg == Decimal("1.500"), "the wrong event stays as it was"
 
     def test_a_correction_of_an_old_mass_leaves_the_current_mass(self, chain, pickup):
-        services.weigh(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2.2"))
-        services.correct(
+        services.weigh_lot(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2.2"))
+        services.correct_event(
             actor=chain.actor(chain.source),
             lot=pickup,
             corrects=pickup.events.get(seq=1),
@@ -462,24 +466,30 @@ class TestCorrect:
         registered = pickup.events.get()
         arguments = {"lot": pickup, "corrects": registered, "reason": "r", "mass_kg": Decimal(1)}
         with refused("event_not_in_lot", "corrects"):
-            services.correct(
+            services.correct_event(
                 **(arguments | {"actor": chain.actor(chain.source), "corrects": other.events.get()})
             )
         with refused("not_event_author", "corrects"):
-            services.correct(**(arguments | {"actor": chain.actor(chain.recycler)}))
+            services.correct_event(**(arguments | {"actor": chain.actor(chain.recycler)}))
         with refused("nothing_to_correct", "corrections"):
-            services.correct(**(arguments | {"actor": chain.actor(chain.source), "mass_kg": None}))
+            services.correct_event(
+                **(arguments | {"actor": chain.actor(chain.source), "mass_kg": None})
+            )
         with refused("reason_required", "reason"):
-            services.correct(**(arguments | {"actor": chain.actor(chain.source), "reason": ""}))
-        quarantined = services.quarantine(actor=chain.actor(chain.source), lot=pickup, reason="x")
+            services.correct_event(
+                **(arguments | {"actor": chain.actor(chain.source), "reason": ""})
+            )
+        quarantined = services.quarantine_lot(
+            actor=chain.actor(chain.source), lot=pickup, reason="x"
+        )
         with refused("mass_not_correctable", "mass_kg"):
-            services.correct(
+            services.correct_event(
                 **(arguments | {"actor": chain.actor(chain.source), "corrects": quarantined})
             )
 
     def test_the_operator_may_correct_fields_other_than_mass(self, chain, pickup):
         lot = received(chain, dispatched(chain, pickup), seals_intact=False)
-        event = services.correct(
+        event = services.correct_event(
             actor=chain.actor(chain.operator),
             lot=lot,
             corrects=lot.events.get(kind=EventKind.RECEIVED),
@@ -492,10 +502,12 @@ class TestCorrect:
 
 def test_a_whole_journey_keeps_one_verified_chain_and_a_rebuildable_projection(chain, pickup):
     lot = received(chain, dispatched(chain, pickup))
-    services.weigh(actor=chain.actor(chain.recycler), lot=lot, mass_kg=Decimal("1.999"))
-    services.quarantine(actor=chain.actor(chain.recycler), lot=lot, reason="Assay pending")
-    services.release(actor=chain.actor(chain.recycler), lot=lot, reason="Assay fine")
-    services.deliver(actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant)
+    services.weigh_lot(actor=chain.actor(chain.recycler), lot=lot, mass_kg=Decimal("1.999"))
+    services.quarantine_lot(actor=chain.actor(chain.recycler), lot=lot, reason="Assay pending")
+    services.release_lot(actor=chain.actor(chain.recycler), lot=lot, reason="Assay fine")
+    services.deliver_lot(
+        actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant
+    )
     lot.refresh_from_db()
     events = list(lot.events.order_by("seq"))
     assert [event.kind for event in events] == [
@@ -577,12 +589,12 @@ def test_a_correction_names_an_event_of_the_lot_by_uuid(chain, pickup):
     actor = chain.actor(chain.source)
     for wrong in ("not-a-uuid", uuid.uuid4()):
         with pytest.raises(DomainError) as refused:
-            services.correct(
+            services.correct_event(
                 actor=actor, lot=pickup, corrects=wrong, reason="typo", mass_kg=Decimal("2")
             )
         assert (refused.value.code, refused.value.field) == ("event_not_in_lot", "corrects")
     registered = pickup.events.get()
-    event = services.correct(
+    event = services.correct_event(
         actor=actor, lot=pickup, corrects=str(registered.uuid), reason="typo", mass_kg=Decimal("2")
     )
     assert event.corrects == registered

@@ -7,7 +7,7 @@ import pytest
 from custody import services
 from custody.models import EventKind, Lot, LotLink, LotStatus, Transformation
 from custody.projection import projection_drift
-from custody.selectors.ledger import verify_ledger
+from custody.selectors.verification import verify_ledger
 from custody.services import Consume, Produce, Residue
 
 from ..factories import FacilityFactory
@@ -29,7 +29,7 @@ def links_of(transformation):
 class TestProcess:
     def test_dismantling_drives_into_magnets_with_declared_residues(self, chain):
         drives = lot_at_plant(chain, "680.000")
-        done = services.process(
+        done = services.process_lots(
             actor=recycler(chain),
             inputs=[Consume(drives)],
             outputs=[Produce(material="ndfeb_magnets", mass_kg=Decimal("15.200"), item_count=0)],
@@ -70,7 +70,7 @@ class TestProcess:
 
     def test_an_input_may_be_partly_consumed_and_keep_the_rest(self, chain):
         drives = lot_at_plant(chain, "680.000")
-        services.process(
+        services.process_lots(
             actor=recycler(chain),
             inputs=[Consume(drives, Decimal("300"))],
             outputs=[Produce(material="shredded_hdd", mass_kg=Decimal("299.500"))],
@@ -80,7 +80,7 @@ class TestProcess:
         event = drives.events.get(kind=EventKind.TRANSFORMED)
         assert (event.mass_kg, event.details["remaining_kg"]) == (Decimal("300.000"), "380.000")
         # What is left can go on: a second process takes the rest.
-        services.process(
+        services.process_lots(
             actor=recycler(chain),
             inputs=[Consume(drives)],
             outputs=[Produce(material="shredded_hdd", mass_kg=Decimal("379"))],
@@ -91,7 +91,7 @@ class TestProcess:
     def test_outputs_and_residues_may_not_exceed_the_consumed_inputs(self, chain):
         drives = lot_at_plant(chain, "100.000")
         with refused("mass_not_conserved", "outputs") as caught:
-            services.process(
+            services.process_lots(
                 actor=recycler(chain),
                 inputs=[Consume(drives, Decimal("50"))],
                 outputs=[Produce(material="shredded_hdd", mass_kg=Decimal("45"))],
@@ -103,7 +103,7 @@ class TestProcess:
     def test_mass_links_follow_consumed_mass_to_the_gram(self, chain):
         small = lot_at_plant(chain, "1.000", serial_prefix="A")
         large = lot_at_plant(chain, "2.000", serial_prefix="B")
-        done = services.process(
+        done = services.process_lots(
             actor=recycler(chain),
             inputs=[Consume(large), Consume(small)],
             outputs=[
@@ -185,7 +185,7 @@ class TestProcess:
             "too much": [Consume(drives, Decimal("10.001"))],
         }[inputs]
         with refused(code, field):
-            services.process(
+            services.process_lots(
                 actor=recycler(chain), inputs=consume, outputs=outputs, residues=residues
             )
 
@@ -193,38 +193,38 @@ class TestProcess:
         drives = lot_at_plant(chain, "10.000")
         output = [Produce("shredded_hdd", Decimal(1))]
         with refused("not_custodian"):
-            services.process(
+            services.process_lots(
                 actor=chain.actor(chain.buyer), inputs=[Consume(drives)], outputs=output
             )
         elsewhere = lot_at_plant(chain, "5.000", serial_prefix="X")
         second_plant = FacilityFactory(organization=chain.recycler, name="Memphis plant")
-        services.dispatch(actor=recycler(chain), lot=elsewhere, destination=second_plant)
-        services.receive(
+        services.dispatch_lot(actor=recycler(chain), lot=elsewhere, destination=second_plant)
+        services.receive_lot(
             actor=recycler(chain), lot=elsewhere, measured_mass_kg=Decimal(5), seals_intact=True
         )
         with refused("inputs_at_different_facilities", "inputs"):
-            services.process(
+            services.process_lots(
                 actor=recycler(chain), inputs=[Consume(drives), Consume(elsewhere)], outputs=output
             )
-        services.quarantine(actor=recycler(chain), lot=drives, reason="assay pending")
+        services.quarantine_lot(actor=recycler(chain), lot=drives, reason="assay pending")
         with refused("lot_quarantined"):
-            services.process(actor=recycler(chain), inputs=[Consume(drives)], outputs=output)
-        services.dispatch(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+            services.process_lots(actor=recycler(chain), inputs=[Consume(drives)], outputs=output)
+        services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
         with refused("lot_in_transit"):
-            services.process(actor=recycler(chain), inputs=[Consume(pickup)], outputs=output)
+            services.process_lots(actor=recycler(chain), inputs=[Consume(pickup)], outputs=output)
 
     def test_a_consumed_lot_cannot_go_in_again(self, chain):
         drives = lot_at_plant(chain, "10.000")
         output = [Produce("shredded_hdd", Decimal(1))]
-        services.process(actor=recycler(chain), inputs=[Consume(drives)], outputs=output)
+        services.process_lots(actor=recycler(chain), inputs=[Consume(drives)], outputs=output)
         with refused("lot_closed"):
-            services.process(actor=recycler(chain), inputs=[Consume(drives)], outputs=output)
+            services.process_lots(actor=recycler(chain), inputs=[Consume(drives)], outputs=output)
 
     def test_a_retry_with_the_same_key_writes_nothing(self, chain):
         drives = lot_at_plant(chain, "10.000")
 
         def run():
-            return services.process(
+            return services.process_lots(
                 actor=recycler(chain),
                 inputs=[Consume(drives, Decimal("4"))],
                 outputs=[Produce("shredded_hdd", Decimal("4"))],
@@ -236,7 +236,7 @@ class TestProcess:
         (drives,) = refresh(drives)
         assert drives.mass_kg == Decimal("6.000")
         with refused("idempotency_key_reused", "idempotency_key"):
-            services.split(
+            services.split_lot(
                 actor=recycler(chain),
                 lot=drives,
                 masses=[Decimal(1), Decimal(1)],
@@ -247,7 +247,7 @@ class TestProcess:
 class TestSplitAndMerge:
     def test_split_uses_up_the_lot(self, chain):
         drives = lot_at_plant(chain, "10.000")
-        done = services.split(
+        done = services.split_lot(
             actor=recycler(chain), lot=drives, masses=[Decimal("6"), Decimal("3.990")]
         )
         parts = list(Lot.objects.filter(parent_links__transformation=done).order_by("pk"))
@@ -259,11 +259,11 @@ class TestSplitAndMerge:
         assert drives.status == LotStatus.CONSUMED
         assert done.unaccounted_kg == Decimal("0.010")
         with refused("too_few_outputs", "masses"):
-            services.split(actor=recycler(chain), lot=parts[0], masses=[Decimal(6)])
+            services.split_lot(actor=recycler(chain), lot=parts[0], masses=[Decimal(6)])
 
     def test_merge_makes_one_lot_of_the_summed_mass(self, chain):
         lots = [lot_at_plant(chain, mass, serial_prefix=mass) for mass in ("1", "2", "3.5")]
-        done = services.merge(actor=recycler(chain), lots=lots)
+        done = services.merge_lots(actor=recycler(chain), lots=lots)
         merged = Lot.objects.get(parent_links__transformation=done, parent_links__parent=lots[0])
         assert (merged.material, merged.mass_kg) == ("hdd", Decimal("6.500"))
         assert links_of(done) == sorted((lot.code, merged.code, lot.mass_kg) for lot in lots)
@@ -272,16 +272,16 @@ class TestSplitAndMerge:
     def test_merge_refusals(self, chain):
         one = lot_at_plant(chain, "1", serial_prefix="one")
         with refused("too_few_inputs", "lots"):
-            services.merge(actor=recycler(chain), lots=[one])
-        magnets = services.process(
+            services.merge_lots(actor=recycler(chain), lots=[one])
+        magnets = services.process_lots(
             actor=recycler(chain),
             inputs=[Consume(one, Decimal("0.5"))],
             outputs=[Produce("ndfeb_magnets", Decimal("0.010"))],
         )
         magnet_lot = Lot.objects.get(parent_links__transformation=magnets)
         with refused("mixed_materials", "material"):
-            services.merge(actor=recycler(chain), lots=[one, magnet_lot])
-        done = services.merge(
+            services.merge_lots(actor=recycler(chain), lots=[one, magnet_lot])
+        done = services.merge_lots(
             actor=recycler(chain), lots=[one, magnet_lot], material="mixed_escrap"
         )
         assert done.output_kg == Decimal("0.510")

@@ -87,7 +87,7 @@ def test_a_foreign_routed_input_makes_the_oxide_non_compliant_and_says_where(bui
     builder.ship(drives, chain.trader, builder.plant, chain.recycler, 52)
     magnets = Lot.objects.get(pk=clean["magnets"].pk)
     assert magnets.status == "consumed"
-    merged = services.merge(
+    merged = services.merge_lots(
         actor=chain.actor(builder.refinery),
         lots=[clean["oxide"], _oxide_from(builder, chain, drives)],
     )
@@ -110,7 +110,7 @@ def _oxide_from(builder, chain, drives):
     from .genealogy_builders import output_of
 
     magnets = output_of(
-        services.process(
+        services.process_lots(
             actor=chain.actor(chain.recycler),
             inputs=[Consume(drives)],
             outputs=[Produce("ndfeb_magnets", Decimal("1.800"))],
@@ -120,7 +120,7 @@ def _oxide_from(builder, chain, drives):
     )
     builder.ship(magnets, chain.recycler, builder.separation_plant, builder.separator, 20)
     concentrate = output_of(
-        services.process(
+        services.process_lots(
             actor=chain.actor(builder.separator),
             inputs=[Consume(magnets)],
             outputs=[Produce("ree_concentrate", Decimal("0.540"))],
@@ -130,7 +130,7 @@ def _oxide_from(builder, chain, drives):
     )
     builder.ship(concentrate, builder.separator, builder.refinery_plant, builder.refinery, 10)
     return output_of(
-        services.process(
+        services.process_lots(
             actor=chain.actor(builder.refinery),
             inputs=[Consume(concentrate)],
             outputs=[Produce("ndpr_oxide", Decimal("0.400"))],
@@ -169,7 +169,7 @@ def test_a_broken_chain_upstream_makes_the_oxide_non_compliant(builder):
 def test_a_correction_is_taken_into_account(builder, chain):
     lots = builder.build(Knobs(seals_intact=False))
     receipt = lots["drives"].events.get(kind="received")
-    services.correct(
+    services.correct_event(
         actor=chain.actor(chain.recycler),
         lot=lots["drives"],
         corrects=receipt,
@@ -193,7 +193,7 @@ def test_a_stricter_policy_is_named_with_its_version(builder):
 
 def test_assess_reads_the_upstream_in_a_bounded_number_of_queries(builder, chain):
     first, second = builder.build(), builder.build()
-    merged = services.merge(
+    merged = services.merge_lots(
         actor=chain.actor(builder.refinery), lots=[first["oxide"], second["oxide"]]
     )
     final = Lot.objects.get(
@@ -232,7 +232,7 @@ def test_the_hourly_task_reassesses_stale_lots(builder, chain):
     assert reassess_verdicts.delay(everything=True).get() == Lot.objects.count()
     assert LotVerdict.objects.get(lot=lots["oxide"]).outcome == "verified"
     assert reassess_verdicts.delay().get() == 0  # nothing changed, nothing unverified
-    services.weigh(
+    services.weigh_lot(
         actor=chain.actor(chain.source),
         lot=builder.pickup(Knobs(), serial="Z"),
         mass_kg=Decimal("68"),

@@ -29,13 +29,15 @@ def test_the_three_forms_of_the_rule_agree_through_a_lots_life(chain, pickup):
     source, recycler = chain.actor(chain.source), chain.actor(chain.recycler)
     steps = [
         lambda lot: lot,
-        lambda lot: services.dispatch(actor=source, lot=lot, destination=chain.plant).lot,
+        lambda lot: services.dispatch_lot(actor=source, lot=lot, destination=chain.plant).lot,
         lambda lot: (
-            services.receive(
+            services.receive_lot(
                 actor=recycler, lot=lot, measured_mass_kg=Decimal("2"), seals_intact=True
             ).lot
         ),
-        lambda lot: services.deliver(actor=recycler, lot=lot, buyer_facility=chain.buyer_plant).lot,
+        lambda lot: (
+            services.deliver_lot(actor=recycler, lot=lot, buyer_facility=chain.buyer_plant).lot
+        ),
     ]
     expected_seers = [
         {"hyperscaler", "operator", "auditor"},
@@ -59,7 +61,7 @@ def test_the_lots_a_request_names_are_judged_together_as_one_by_one(chain, picku
         mass_kg=Decimal("1"),
         assets=drive_manifest(1),
     )
-    in_transit = services.dispatch(actor=source, lot=pickup, destination=chain.plant).lot
+    in_transit = services.dispatch_lot(actor=source, lot=pickup, destination=chain.plant).lot
     lots = [at_source, in_transit]
     for organization in Organization.objects.all():
         one_by_one = {

@@ -77,14 +77,14 @@ class VerdictChain:
 
     def ship(self, lot, sender, destination, receiver, days_ago, knobs: Knobs | None = None):
         knobs = knobs or Knobs()
-        services.dispatch(
+        services.dispatch_lot(
             actor=self.actor(sender),
             lot=lot,
             destination=destination,
             occurred_at=self.at(days_ago),
         )
         lot.refresh_from_db()
-        services.receive(
+        services.receive_lot(
             actor=self.actor(receiver),
             lot=lot,
             measured_mass_kg=(lot.mass_kg * knobs.received_share).quantize(Decimal("0.001")),
@@ -100,7 +100,7 @@ class VerdictChain:
             CertificationFactory(facility=self.plant, scheme="r2v3")
         drives = self.pickup(knobs)
         if knobs.stop_before_receipt_days_ago is not None:
-            services.dispatch(
+            services.dispatch_lot(
                 actor=self.actor(c.source),
                 lot=drives,
                 destination=self.plant,
@@ -112,7 +112,7 @@ class VerdictChain:
         magnets_kg = (knobs.magnet_grams_per_drive * knobs.drives / 1000).quantize(Decimal("0.001"))
         residue_kg = mass - magnets_kg - (mass * knobs.undeclared_loss).quantize(Decimal("0.001"))
         magnets = output_of(
-            services.process(
+            services.process_lots(
                 actor=self.actor(c.recycler),
                 inputs=[Consume(drives)],
                 outputs=[Produce("ndfeb_magnets", magnets_kg)],
@@ -129,7 +129,7 @@ class VerdictChain:
                 supplier="Broker X",
                 occurred_at=self.at(49.5),
             )
-            merged = services.merge(
+            merged = services.merge_lots(
                 actor=self.actor(c.recycler), lots=[magnets, bought], occurred_at=self.at(49)
             )
             magnets = output_of(merged)
@@ -142,7 +142,7 @@ class VerdictChain:
             self.ship(magnets, c.recycler, self.separation_plant, self.separator, 45)
         concentrate_kg = (magnets.mass_kg * knobs.concentrate_ratio).quantize(Decimal("0.001"))
         concentrate = output_of(
-            services.process(
+            services.process_lots(
                 actor=self.actor(self.separator),
                 inputs=[Consume(magnets)],
                 outputs=[Produce("ree_concentrate", concentrate_kg)],
@@ -154,7 +154,7 @@ class VerdictChain:
         oxide_kg = (concentrate.mass_kg * knobs.oxide_ratio).quantize(Decimal("0.001"))
         slag = max(concentrate.mass_kg - oxide_kg, Decimal(0))
         oxide = output_of(
-            services.process(
+            services.process_lots(
                 actor=self.actor(self.refinery),
                 inputs=[Consume(concentrate)],
                 outputs=[Produce("ndpr_oxide", oxide_kg)],

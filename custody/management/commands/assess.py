@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from custody.documents import verdict_document
 from custody.models import Lot, OriginPolicy
 from custody.selectors.verdicts import assess
-from custody.services.verdicts import record_verdict
+from custody.services.stored_verdicts import record_verdict
 
 BADGES = {"verified": "VERIFIED", "unverified": "UNVERIFIED", "non_compliant": "NON-COMPLIANT"}
 

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from custody.models import Lot
 from custody.projection import projection_drift
-from custody.services.projections import rebuild_projection
+from custody.services.projection_rebuild import rebuild_projection
 
 
 class Command(BaseCommand):

@@ -17,8 +17,8 @@ from custody import db_triggers, services
 from custody.actors import Actor
 from custody.hashing import GRAMS
 from custody.models import AssetCategory, Lot, Material, SanitizationMethod
-from custody.selectors.ledger import verify_ledger
-from custody.services.verdicts import reassess_stale
+from custody.selectors.verification import verify_ledger
+from custody.services.stored_verdicts import reassess_stale_lots
 from recyclers.gs1 import gs1_check_digit
 from recyclers.models import (
     Certification,
@@ -178,7 +178,7 @@ class Command(BaseCommand):
         self.organizations = organizations
         self.now = timezone.now().replace(minute=0, second=0, microsecond=0)
         lots = self.seed_lots()
-        reassess_stale(everything=True)
+        reassess_stale_lots(everything=True)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for label, lot in lots.items():
             lot.refresh_from_db()
@@ -280,7 +280,7 @@ class Command(BaseCommand):
         )
 
     def move(self, key, lot, *, sender, to, days_ago, seals=("",)):
-        services.dispatch(
+        services.dispatch_lot(
             actor=self.actor(sender),
             lot=lot,
             destination=self.facilities[to],
@@ -291,7 +291,7 @@ class Command(BaseCommand):
         )
 
     def arrive(self, key, lot, *, receiver, at, mass, days_ago, seals_intact=True):
-        services.receive(
+        services.receive_lot(
             actor=self.actor(receiver),
             lot=lot,
             measured_mass_kg=Decimal(mass),
@@ -341,7 +341,7 @@ class Command(BaseCommand):
         self.arrive(
             "c", lot, receiver="volunteer-metals", at="knoxville", mass="407.600", days_ago=12
         )
-        typo = services.weigh(
+        typo = services.weigh_lot(
             actor=self.actor("volunteer-metals"),
             lot=lot,
             mass_kg=Decimal("4075.000"),
@@ -349,7 +349,7 @@ class Command(BaseCommand):
             occurred_at=self.at(11),
             idempotency_key="demo-c-weigh",
         )
-        services.correct(
+        services.correct_event(
             actor=self.actor("volunteer-metals"),
             lot=lot,
             corrects=typo,
@@ -379,7 +379,7 @@ class Command(BaseCommand):
             days_ago=6,
             seals_intact=False,
         )
-        services.quarantine(
+        services.quarantine_lot(
             actor=self.actor("volunteer-metals"),
             lot=lot,
             reason="Seal BRF-D-2 broken on arrival; 6.2 kg short of the pickup mass",
@@ -420,7 +420,7 @@ class Command(BaseCommand):
         self.arrive(
             "f", lot, receiver="volunteer-metals", at="knoxville", mass="335.400", days_ago=22
         )
-        services.dispose(
+        services.dispose_lot(
             actor=self.actor("volunteer-metals"),
             lot=lot,
             method="Shredded for steel and aluminium recovery (no drives inside)",
@@ -456,7 +456,7 @@ class Command(BaseCommand):
         self.arrive(
             "j", lot, receiver="volunteer-metals", at="knoxville", mass="204.000", days_ago=43
         )
-        heavy = services.process(
+        heavy = services.process_lots(
             actor=recycler,
             inputs=[services.Consume(lot)],
             outputs=[services.Produce(Material.NDFEB_MAGNETS, Decimal("9.000"))],
@@ -486,7 +486,7 @@ class Command(BaseCommand):
         self.arrive(
             "k", lot, receiver="volunteer-metals", at="knoxville", mass="136.000", days_ago=42
         )
-        light = services.process(
+        light = services.process_lots(
             actor=recycler,
             inputs=[services.Consume(lot)],
             outputs=[services.Produce(Material.NDFEB_MAGNETS, Decimal("0.800"))],
@@ -504,7 +504,7 @@ class Command(BaseCommand):
             occurred_at=self.at(38),
             idempotency_key="demo-k-intake",
         )
-        mixed = services.merge(
+        mixed = services.merge_lots(
             actor=recycler,
             lots=[Lot.objects.get(parent_links__transformation=light), bought],
             occurred_at=self.at(37),
@@ -600,7 +600,7 @@ class Command(BaseCommand):
             )
             mass = drive_kg * count
             magnet_kg = (Decimal("0.018") * count).quantize(Decimal("0.001"))
-            dismantled = services.process(
+            dismantled = services.process_lots(
                 actor=recycler,
                 inputs=[services.Consume(lot)],
                 outputs=[services.Produce(Material.NDFEB_MAGNETS, magnet_kg)],
@@ -627,7 +627,7 @@ class Command(BaseCommand):
             )
             magnets.append(Lot.objects.get(parent_links__transformation=dismantled))
 
-        merged = services.merge(
+        merged = services.merge_lots(
             actor=recycler,
             lots=magnets,
             occurred_at=self.at(49),
@@ -648,7 +648,7 @@ class Command(BaseCommand):
         magnet_lot.refresh_from_db()
 
         concentrate_kg = (magnet_lot.mass_kg * Decimal("0.30")).quantize(GRAMS)
-        separated = services.process(
+        separated = services.process_lots(
             actor=self.actor("appalachian-separation"),
             inputs=[services.Consume(magnet_lot)],
             outputs=[services.Produce(Material.REE_CONCENTRATE, concentrate_kg)],
@@ -681,7 +681,7 @@ class Command(BaseCommand):
 
         refinery = self.actor("gulf-coast-rare-earths")
         oxide_kg = (concentrate.mass_kg * Decimal("0.74")).quantize(GRAMS)
-        refined = services.process(
+        refined = services.process_lots(
             actor=refinery,
             inputs=[services.Consume(concentrate)],
             outputs=[services.Produce(Material.NDPR_OXIDE, oxide_kg)],
@@ -697,7 +697,7 @@ class Command(BaseCommand):
         )
         oxide = Lot.objects.get(parent_links__transformation=refined)
         shipment_kg = (oxide_kg / 2).quantize(GRAMS)
-        halves = services.split(
+        halves = services.split_lot(
             actor=refinery,
             lot=oxide,
             masses=[shipment_kg, oxide_kg - shipment_kg],
@@ -705,7 +705,7 @@ class Command(BaseCommand):
             idempotency_key="demo-oxide-split",
         )
         shipment, retained = Lot.objects.filter(parent_links__transformation=halves).order_by("pk")
-        services.deliver(
+        services.deliver_lot(
             actor=refinery,
             lot=shipment,
             buyer_facility=self.facilities["elkhart"],

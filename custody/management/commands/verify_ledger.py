@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from custody.models import CustodyEvent
-from custody.selectors.ledger import verify_ledger
+from custody.selectors.verification import verify_ledger
 
 
 class Command(BaseCommand):

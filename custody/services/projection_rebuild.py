@@ -4,7 +4,7 @@ from django.db import transaction
 
 from ..models import Lot
 from ..projection import PROJECTED_FIELDS, projection_drift
-from .ledger import lock_lot
+from .chain import lock_lot
 
 
 @transaction.atomic

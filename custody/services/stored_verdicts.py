@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.db.models import F, Q
 
-from ..models import Lot, LotVerdict, OriginPolicy
+from ..models import Lot, LotVerdict
 from ..selectors.verdicts import Verdict, assess
 
 
@@ -25,13 +25,14 @@ def record_verdict(*, verdict: Verdict) -> LotVerdict | None:
 
 
 @transaction.atomic
-def reassess(*, lot: Lot) -> Verdict:
+def reassess_lot(*, lot: Lot) -> Verdict:
+    """Assess the lot under the default policy now and store the verdict."""
     verdict = assess(lot)
     record_verdict(verdict=verdict)
     return verdict
 
 
-def reassess_stale(*, everything: bool = False) -> int:
+def reassess_stale_lots(*, everything: bool = False) -> int:
     """Reassess lots without a verdict, changed since their verdict, or still open (a handoff
     runs out of time without any new event); every lot with ``everything``."""
     lots = Lot.objects.all()
@@ -43,12 +44,6 @@ def reassess_stale(*, everything: bool = False) -> int:
         )
     count = 0
     for lot in lots.order_by("pk").iterator():
-        reassess(lot=lot)
+        reassess_lot(lot=lot)
         count += 1
     return count
-
-
-def bump_policy_version(*, policy: OriginPolicy) -> None:
-    """Record that an operator changed the policy or its windows: verdicts name the version."""
-    OriginPolicy.objects.filter(pk=policy.pk).update(version=F("version") + 1)
-    policy.refresh_from_db(fields=["version"])
