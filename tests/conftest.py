@@ -1,5 +1,6 @@
 import importlib
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +13,8 @@ from django.utils import timezone
 
 from custody import db_triggers, services
 from custody.actors import Actor
-from custody.models import AssetCategory, Material, SanitizationMethod
+from custody.errors import DomainError
+from custody.models import Asset, AssetCategory, CustodyEvent, Lot, Material, SanitizationMethod
 from recyclers.models import FacilityKind, OrganizationRole, Role
 
 from .factories import FacilityFactory, OrganizationFactory, UserFactory
@@ -56,6 +58,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+
+
+@contextmanager
+def refused(code: str, field: str | None = None):
+    """The call raises ``DomainError(code)`` and leaves the whole ledger as it was."""
+    before = ledger_snapshot()
+    with pytest.raises(DomainError) as caught:
+        yield caught
+    assert caught.value.code == code, caught.value
+    if field is not None:
+        assert caught.value.field == field
+    assert ledger_snapshot() == before
+
+
+def ledger_snapshot():
+    return (
+        list(CustodyEvent.objects.order_by("id").values_list("id", "hash")),
+        list(Lot.objects.order_by("id").values()),
+        Asset.objects.count(),
+    )
 
 
 def days_ago(days: float):
@@ -120,6 +142,41 @@ def drive_manifest(count: int = 3) -> list[services.AssetLine]:
         )
         for number in range(count)
     ]
+
+
+def ship(
+    chain,
+    lot,
+    *,
+    to=None,
+    measured_kg=None,
+    seals_intact: bool = True,
+    dispatched_at=None,
+    received_at=None,
+    **dispatch,
+):
+    """Dispatch ``lot`` from where it stands to ``to`` (default: the recycler's plant) and
+    receive it there, through the services; ``measured_kg`` defaults to the mass that left.
+    Further keywords go to the dispatch (carrier, seal numbers...). Returns the lot as it now
+    stands."""
+    lot.refresh_from_db()
+    destination = to or chain.plant
+    services.dispatch_lot(
+        actor=chain.actor(lot.custodian.organization),
+        lot=lot,
+        destination=destination,
+        occurred_at=dispatched_at,
+        **dispatch,
+    )
+    services.receive_lot(
+        actor=chain.actor(destination.organization),
+        lot=lot,
+        measured_mass_kg=lot.mass_kg if measured_kg is None else measured_kg,
+        seals_intact=seals_intact,
+        occurred_at=received_at,
+    )
+    lot.refresh_from_db()
+    return lot
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ ISO 8601 with offset."""
 
 from rest_framework import serializers
 
+from recyclers.api.serializers import FacilityRefSerializer
 from recyclers.models import Facility
 
 from ..models import CustodyEvent, EventKind, Lot, LotStatus, Material
@@ -28,16 +29,6 @@ def attach_facilities(*objects: Lot | CustodyEvent) -> None:
 
 # Output serializers declare every field: a ModelSerializer rebuilds its fields from the model
 # on each use, which cost a millisecond per lot on the write path.
-
-
-class FacilityRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    gln = serializers.CharField(
-        read_only=True, help_text="GS1 Global Location Number (13 digits); empty if none."
-    )
-    name = serializers.CharField(read_only=True)
-    organization = serializers.CharField(source="organization.slug", read_only=True)
-    country = serializers.CharField(source="country.code", read_only=True)
 
 
 class LotSerializer(serializers.Serializer):

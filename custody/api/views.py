@@ -1,10 +1,6 @@
 """Partner API v1: thin views that parse, call ``custody.services`` or the selectors, and
 serialize. Every lot outside the caller's knowledge is a 404, as if it did not exist."""
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, serializers, viewsets
@@ -14,11 +10,10 @@ from rest_framework.response import Response
 
 from .. import services
 from ..documents import genealogy_document, verdict_document
-from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, EventKind, Lot, WebhookSubscription
-from ..selectors.genealogy import DOWN, UP, contributions, trace, transformation_outputs
+from ..selectors.genealogy import DOWN, UP, contributions, trace_for, transformation_outputs
 from ..selectors.verdicts import assess
-from ..selectors.visibility import may_see, may_see_lots, visible_events, visible_lots
+from ..selectors.visibility import lots_named, settled_events, unknown_lots, visible_lots
 from .auth import request_actor
 from .csv_manifest import COLUMNS, CSVParser, manifest_lines
 from .filters import LotFilter
@@ -121,10 +116,11 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return visible_lots(organization).select_related(*LOT_RELATIONS)
 
     def get_object(self):
-        """One lot: found by code, then checked against the caller's knowledge (a 404 either
-        way, so that a lot the caller may not see does not exist for it)."""
-        lot = Lot.objects.filter(code=self.kwargs["code"]).first()
-        if lot is None or not may_see(request_actor(self.request).organization, lot):
+        """One lot by code, if the caller may see it: a 404 either way, so that a lot the
+        caller may not see does not exist for it."""
+        code = self.kwargs["code"]
+        lot = lots_named(request_actor(self.request).organization, [code]).get(code)
+        if lot is None:
             raise NotFound()
         return lot
 
@@ -200,15 +196,8 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         direction = request.query_params.get("direction", UP)
         if direction not in (UP, DOWN):
             raise ValidationError({"direction": ["Use 'up' or 'down'."]})
-        genealogy = trace(lot, direction)
-        nodes = Lot.objects.filter(pk__in=[node.id for node in genealogy.nodes])
-        visible = may_see_lots(request_actor(request).organization, nodes)
+        genealogy = trace_for(request_actor(request).organization, lot, direction)
         document = genealogy_document(genealogy, contributions(lot) if direction == UP else None)
-        # Least knowledge: lots the caller never held are named by code only.
-        hidden = {node.code for node in genealogy.nodes if node.id not in visible}
-        for node in document["lots"]:
-            if node["code"] in hidden:
-                node.update({"custodian": None, "country": None, "status": None})
         return Response(document)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -223,11 +212,8 @@ class BatchResult(serializers.Serializer):
 
 class EventFeed(generics.ListAPIView):
     """``GET``: every event the caller may see, oldest first, resumable from the cursor it was
-    given. ``POST``: record a batch of lot actions.
-
-    Events recorded in the last ``FEED_SETTLE_SECONDS`` are held back: ids are taken when a
-    transaction inserts, not when it commits, so a younger event could otherwise be read before
-    an older one commits, and a cursor that moved past its id would never see it."""
+    given (less the youngest, see ``settled_events``). ``POST``: record a batch of lot
+    actions."""
 
     serializer_class = EventSerializer
 
@@ -257,12 +243,7 @@ class EventFeed(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
-        settled = timezone.now() - timedelta(seconds=settings.FEED_SETTLE_SECONDS)
-        return (
-            visible_events(organization)
-            .filter(recorded_at__lte=settled)
-            .select_related(*EVENT_RELATIONS)
-        )
+        return settled_events(organization).select_related(*EVENT_RELATIONS)
 
 
 class TransformationSerializer(serializers.Serializer):
@@ -326,13 +307,12 @@ class TransformationCreate(generics.GenericAPIView):
 
 
 def _held_lots(actor, codes) -> dict[str, Lot]:
-    """The named lots the caller may see; any other code is refused as unknown (422), whether
-    the lot exists or not."""
+    """The named lots; any the caller may not see is refused as unknown (422), whether the lot
+    exists or not."""
     wanted = {code for code in codes if code}
-    found = _visible_by_code(actor, wanted)
-    unknown = sorted(wanted - set(found))
-    if unknown:
-        raise DomainError(ErrorCode.UNKNOWN_LOT, f"No lot {', '.join(unknown)}.", field="lots")
+    found = lots_named(actor.organization, wanted)
+    if unknown := sorted(wanted - set(found)):
+        raise unknown_lots(unknown, field="lots")
     return found
 
 
@@ -344,19 +324,11 @@ def _action_arguments(item: dict) -> dict:
 def _visible_lots_named(actor, codes: list[str]) -> dict[str, Lot]:
     """The lots a batch names, by code; the first the caller may not see is refused as unknown
     (422), whether it exists or not."""
-    found = _visible_by_code(actor, codes)
+    found = lots_named(actor.organization, codes)
     for index, code in enumerate(codes):
         if code not in found:
-            raise DomainError(
-                ErrorCode.UNKNOWN_LOT, f"No lot {code}.", field=f"events[{index}].lot"
-            )
+            raise unknown_lots([code], field=f"events[{index}].lot")
     return found
-
-
-def _visible_by_code(actor, codes) -> dict[str, Lot]:
-    lots = list(Lot.objects.filter(code__in=set(codes)))
-    visible = may_see_lots(actor.organization, lots)
-    return {lot.code: lot for lot in lots if lot.pk in visible}
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):

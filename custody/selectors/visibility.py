@@ -1,11 +1,15 @@
 """Least knowledge (DESIGN invariant 8): which lots an organization may see."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from recyclers.models import SEES_EVERYTHING, Facility, Organization
 
+from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, EventKind, Lot, LotStatus
 
 
@@ -31,6 +35,28 @@ def visible_events(organization: Organization) -> QuerySet[CustodyEvent]:
     if organization.sees_everything:
         return events
     return events.filter(lot__in=visible_lots(organization).values("pk"))
+
+
+def settled_events(organization: Organization) -> QuerySet[CustodyEvent]:
+    """The event feed: the events the organization may see, less those recorded in the last
+    ``FEED_SETTLE_SECONDS``. Ids are taken when a transaction inserts, not when it commits, so
+    a younger event could otherwise be read before an older one commits, and a cursor that moved
+    past its id would never see it."""
+    settled = timezone.now() - timedelta(seconds=settings.FEED_SETTLE_SECONDS)
+    return visible_events(organization).filter(recorded_at__lte=settled)
+
+
+def lots_named(organization: Organization, codes: Iterable[str]) -> dict[str, Lot]:
+    """The lots with these codes that the organization may see, by code. A code never issued
+    and a lot the organization may not see are alike left out: it cannot tell them apart."""
+    lots = list(Lot.objects.filter(code__in=set(codes)))
+    visible = may_see_lots(organization, lots)
+    return {lot.code: lot for lot in lots if lot.pk in visible}
+
+
+def unknown_lots(codes: Iterable[str], *, field: str) -> DomainError:
+    """The refusal of codes that ``lots_named`` left out, whether they exist or not."""
+    return DomainError(ErrorCode.UNKNOWN_LOT, f"No lot {', '.join(codes)}.", field=field)
 
 
 def may_see(organization: Organization, lot: Lot) -> bool:

@@ -4,10 +4,9 @@ certifications it must name in its custody events."""
 import django_filters
 from rest_framework import serializers, viewsets
 
-from custody.api.filters import IdFilter
-from custody.api.serializers import FacilityRefSerializer
-
 from ..models import Certification, Facility, FacilityKind, Organization
+from .filters import IdFilter
+from .serializers import FacilityRefSerializer
 
 
 class OrganizationSerializer(serializers.ModelSerializer):

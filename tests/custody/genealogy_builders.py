@@ -6,7 +6,7 @@ from custody import services
 from custody.models import Lot
 from custody.selectors.genealogy import transformation_outputs
 
-from ..conftest import days_ago, drive_manifest
+from ..conftest import days_ago, drive_manifest, ship
 from ..factories import FacilityFactory
 
 
@@ -26,21 +26,7 @@ def lot_at_plant(chain, mass: str, *, data_center=None, serial_prefix: str = "S"
         assets=lines,
         occurred_at=days_ago(30),
     )
-    services.dispatch_lot(
-        actor=chain.actor(data_center.organization),
-        lot=lot,
-        destination=chain.plant,
-        occurred_at=days_ago(29),
-    )
-    services.receive_lot(
-        actor=chain.actor(chain.recycler),
-        lot=lot,
-        measured_mass_kg=Decimal(mass),
-        seals_intact=True,
-        occurred_at=days_ago(28),
-    )
-    lot.refresh_from_db()
-    return lot
+    return ship(chain, lot, dispatched_at=days_ago(29), received_at=days_ago(28))
 
 
 def second_data_center(chain):

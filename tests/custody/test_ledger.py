@@ -25,7 +25,7 @@ from custody.models import CustodyEvent, EventKind, Lot
 from custody.selectors.verification import verify_ledger
 from custody.tasks import verify_ledger as verify_ledger_task
 
-from ..conftest import days_ago
+from ..conftest import days_ago, ship
 
 
 class TestCanonicalSerialization:
@@ -167,13 +167,7 @@ def tamper():
 
 class TestVerifyLedger:
     def journey(self, chain, pickup):
-        services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
-        services.receive_lot(
-            actor=chain.actor(chain.recycler),
-            lot=pickup,
-            measured_mass_kg=Decimal("2"),
-            seals_intact=True,
-        )
+        ship(chain, pickup, measured_kg=Decimal("2"))
         services.weigh_lot(actor=chain.actor(chain.recycler), lot=pickup, mass_kg=Decimal("2.001"))
         return pickup
 

@@ -2,7 +2,6 @@
 
 import itertools
 import uuid
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -10,33 +9,13 @@ from django.utils import timezone
 
 from custody import services
 from custody.errors import DomainError
-from custody.models import Asset, CustodyEvent, EventKind, Lot, LotStatus, Material
+from custody.models import CustodyEvent, EventKind, LotStatus, Material
 from custody.projection import projection_drift
 from custody.selectors.verification import verify_ledger
 from recyclers.models import Certification
 
-from ..conftest import days_ago, drive_manifest
+from ..conftest import days_ago, drive_manifest, refused, ship
 from ..factories import FacilityFactory, OrganizationFactory
-
-
-@contextmanager
-def refused(code: str, field: str | None = None):
-    """The call raises ``DomainError(code)`` and leaves the whole ledger as it was."""
-    before = ledger_snapshot()
-    with pytest.raises(DomainError) as caught:
-        yield caught
-    assert caught.value.code == code, caught.value
-    if field is not None:
-        assert caught.value.field == field
-    assert ledger_snapshot() == before
-
-
-def ledger_snapshot():
-    return (
-        list(CustodyEvent.objects.order_by("id").values_list("id", "hash")),
-        list(Lot.objects.order_by("id").values()),
-        Asset.objects.count(),
-    )
 
 
 def dispatched(chain, lot, **kwargs):
@@ -67,145 +46,6 @@ def received(chain, lot, mass="2.000", seals_intact=True):
     return lot
 
 
-class TestRegisterPickup:
-    def test_registers_a_source_lot_with_its_manifest(self, chain, pickup):
-        assert pickup.code == f"LOT-{pickup.events.get().occurred_at.year}-{pickup.pk:06d}"
-        assert pickup.status == LotStatus.REGISTERED
-        assert pickup.custodian == chain.data_center
-        assert pickup.source_facility == chain.data_center
-        assert pickup.mass_kg == Decimal("2.010")
-        assert pickup.item_count == 3
-        assert list(pickup.assets.values_list("line_no", "serial")) == [
-            (1, "ZR000000"),
-            (2, "ZR000001"),
-            (3, "ZR000002"),
-        ]
-        event = pickup.events.get()
-        assert event.kind == EventKind.REGISTERED
-        assert event.seq == 1
-        assert event.prev_hash == "0" * 64
-        assert event.details["manifest"]["lines"] == 3
-        assert len(event.details["manifest"]["sha256"]) == 64
-        assert pickup.head_hash == event.hash
-
-    def test_the_operator_may_register_for_a_data_center(self, chain):
-        lot = services.register_pickup(
-            actor=chain.actor(chain.operator),
-            facility=chain.data_center,
-            material=Material.RETIRED_SERVERS,
-            mass_kg=Decimal("400"),
-            assets=[services.AssetLine(category="server", serial="SRV-1")],
-        )
-        assert lot.events.get().actor_organization == chain.operator
-
-    def test_replay_with_the_same_idempotency_key_writes_nothing(self, chain):
-        def register():
-            return services.register_pickup(
-                actor=chain.actor(chain.source),
-                facility=chain.data_center,
-                material=Material.HDD,
-                mass_kg=Decimal("1"),
-                assets=drive_manifest(1),
-                idempotency_key="erp-4711",
-            )
-
-        first = register()
-        assert register() == first
-        assert Lot.objects.count() == 1
-        assert CustodyEvent.objects.count() == 1
-
-    @pytest.mark.parametrize(
-        ("changes", "code", "field"),
-        [
-            ({"mass_kg": Decimal("-1")}, "negative_mass", "mass_kg"),
-            ({"mass_kg": Decimal("0")}, "zero_mass", "mass_kg"),
-            ({"mass_kg": Decimal("2000000")}, "mass_too_large", "mass_kg"),
-            ({"mass_kg": Decimal("1.0001")}, "mass_precision", "mass_kg"),
-            ({"mass_kg": "heavy"}, "invalid_mass", "mass_kg"),
-            ({"mass_kg": 1.5}, "invalid_mass", "mass_kg"),
-            ({"material": Material.NDPR_OXIDE}, "not_source_material", "material"),
-            ({"assets": []}, "empty_manifest", "assets"),
-            ({"item_count": 0}, "invalid_item_count", "item_count"),
-            ({"occurred_at": timezone.now().replace(tzinfo=None)}, "naive_time", "occurred_at"),
-            ({"occurred_at": days_ago(-1)}, "time_in_future", "occurred_at"),
-            ({"evidence": ["not-a-digest"]}, "invalid_evidence", "evidence"),
-            ({"external_ref": "nul\x00byte"}, "invalid_text", "external_ref"),
-            ({"external_ref": "x" * 101}, "text_too_long", "external_ref"),
-        ],
-    )
-    def test_bad_input_is_refused(self, chain, changes, code, field):
-        arguments = {
-            "actor": chain.actor(chain.source),
-            "facility": chain.data_center,
-            "material": Material.HDD,
-            "mass_kg": Decimal("2"),
-            "assets": drive_manifest(2),
-        } | changes
-        with refused(code, field):
-            services.register_pickup(**arguments)
-
-    def test_manifest_lines_are_checked(self, chain):
-        twin = drive_manifest(1)[0]
-        for assets, code in [
-            ([twin, twin], "duplicate_serial"),
-            ([services.AssetLine(category="toaster")], "invalid_category"),
-            (
-                [services.AssetLine(category="hdd_2_5", sanitization_method="format")],
-                "invalid_sanitization_method",
-            ),
-            ([services.AssetLine(category="hdd_2_5", weight_kg=Decimal("-0.1"))], "negative_mass"),
-            (
-                [services.AssetLine(category="ssd", sanitized_at=days_ago(-0.001))],
-                "sanitized_after_pickup",
-            ),
-            ([services.AssetLine(category="ssd", serial="S" * 101)], "text_too_long"),
-        ]:
-            with refused(code):
-                services.register_pickup(
-                    actor=chain.actor(chain.source),
-                    facility=chain.data_center,
-                    material=Material.HDD,
-                    mass_kg=Decimal("2"),
-                    assets=assets,
-                )
-
-    def test_only_at_a_source_facility_of_ones_own(self, chain):
-        with refused("not_facility_owner", "facility"):
-            services.register_pickup(
-                actor=chain.actor(chain.recycler),
-                facility=chain.data_center,
-                material=Material.HDD,
-                mass_kg=Decimal("2"),
-                assets=drive_manifest(),
-            )
-        with refused("not_source_facility", "facility"):
-            services.register_pickup(
-                actor=chain.actor(chain.recycler),
-                facility=chain.plant,
-                material=Material.HDD,
-                mass_kg=Decimal("2"),
-                assets=drive_manifest(),
-            )
-
-    def test_inactive_facility_auditor_and_inactive_organization_are_refused(self, chain):
-        arguments = {
-            "facility": chain.data_center,
-            "material": Material.HDD,
-            "mass_kg": Decimal("2"),
-            "assets": drive_manifest(),
-        }
-        with refused("read_only_organization"):
-            services.register_pickup(actor=chain.actor(chain.auditor), **arguments)
-        chain.data_center.is_active = False
-        chain.data_center.save()
-        with refused("facility_inactive", "facility"):
-            services.register_pickup(actor=chain.actor(chain.source), **arguments)
-        chain.source.is_active = False
-        chain.source.save()
-        with refused("organization_inactive"):
-            services.register_pickup(actor=chain.actor(chain.source), **arguments)
-
-
 class TestDispatchAndReceive:
     def test_dispatch_puts_the_lot_in_transit_to_a_named_facility(self, chain, pickup):
         lot = dispatched(chain, pickup, declared_mass_kg=Decimal("2.005"))
@@ -224,7 +64,7 @@ class TestDispatchAndReceive:
         assert event.prev_hash == lot.events.get(seq=1).hash
 
     def test_receipt_records_measured_mass_and_seals(self, chain, pickup):
-        lot = received(chain, dispatched(chain, pickup), mass="1.990", seals_intact=False)
+        lot = ship(chain, pickup, measured_kg=Decimal("1.990"), seals_intact=False)
         event = lot.events.get(seq=3)
         assert (lot.status, lot.custodian, lot.destination) == (
             LotStatus.RECEIVED,
@@ -390,7 +230,7 @@ class TestWeighQuarantineRelease:
 
 class TestDeliverDispose:
     def test_delivery_to_a_buyer_closes_the_lot(self, chain, pickup):
-        lot = received(chain, dispatched(chain, pickup))
+        lot = ship(chain, pickup)
         event = services.deliver_lot(
             actor=chain.actor(chain.recycler),
             lot=lot,
@@ -427,7 +267,7 @@ class TestDeliverDispose:
 
 class TestCorrect:
     def test_a_correction_of_the_latest_mass_moves_the_lot_mass(self, chain, pickup):
-        lot = received(chain, dispatched(chain, pickup), mass="1.500")
+        lot = ship(chain, pickup, measured_kg=Decimal("1.500"))
         wrong = lot.events.get(kind=EventKind.RECEIVED)
         event = services.correct_event(
             actor=chain.actor(chain.recycler),
@@ -488,7 +328,7 @@ class TestCorrect:
             )
 
     def test_the_operator_may_correct_fields_other_than_mass(self, chain, pickup):
-        lot = received(chain, dispatched(chain, pickup), seals_intact=False)
+        lot = ship(chain, pickup, seals_intact=False)
         event = services.correct_event(
             actor=chain.actor(chain.operator),
             lot=lot,
@@ -501,7 +341,7 @@ class TestCorrect:
 
 
 def test_a_whole_journey_keeps_one_verified_chain_and_a_rebuildable_projection(chain, pickup):
-    lot = received(chain, dispatched(chain, pickup))
+    lot = ship(chain, pickup)
     services.weigh_lot(actor=chain.actor(chain.recycler), lot=lot, mass_kg=Decimal("1.999"))
     services.quarantine_lot(actor=chain.actor(chain.recycler), lot=lot, reason="Assay pending")
     services.release_lot(actor=chain.actor(chain.recycler), lot=lot, reason="Assay fine")
@@ -537,52 +377,6 @@ def test_certifications_are_reference_data_not_ledger(chain):
     )
     assert CustodyEvent.objects.count() == 0
     assert OrganizationFactory(roles=["recycler"]).has_role("recycler")
-
-
-class TestRegisterIntake:
-    def test_records_material_from_off_the_platform(self, chain):
-        lot = services.register_intake(
-            actor=chain.actor(chain.recycler),
-            facility=chain.plant,
-            material=Material.NDFEB_MAGNETS,
-            mass_kg=Decimal("25"),
-            supplier="Gulf Scrap Brokers LLC",
-            declared_origin="US",
-            item_count=0,
-        )
-        event = lot.events.get()
-        assert (lot.source_facility, lot.custodian, lot.status) == (
-            None,
-            chain.plant,
-            LotStatus.REGISTERED,
-        )
-        assert event.details["intake"] == {
-            "supplier": "Gulf Scrap Brokers LLC",
-            "declared_origin": "US",
-        }
-
-    @pytest.mark.parametrize(
-        ("changes", "code", "field"),
-        [
-            ({"supplier": " "}, "supplier_required", "supplier"),
-            ({"declared_origin": "XX"}, "invalid_country", "declared_origin"),
-            ({"material": "gold"}, "invalid_material", "material"),
-            ({"item_count": -1}, "invalid_item_count", "item_count"),
-            ({"facility": "data_center"}, "not_facility_owner", "facility"),
-        ],
-    )
-    def test_bad_input_is_refused(self, chain, changes, code, field):
-        arguments = {
-            "actor": chain.actor(chain.recycler),
-            "facility": chain.plant,
-            "material": Material.NDFEB_MAGNETS,
-            "mass_kg": Decimal("25"),
-            "supplier": "Broker",
-        } | changes
-        if arguments["facility"] == "data_center":
-            arguments["facility"] = chain.data_center
-        with refused(code, field):
-            services.register_intake(**arguments)
 
 
 def test_a_correction_names_an_event_of_the_lot_by_uuid(chain, pickup):

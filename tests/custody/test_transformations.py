@@ -10,9 +10,9 @@ from custody.projection import projection_drift
 from custody.selectors.verification import verify_ledger
 from custody.services import Consume, Produce, Residue
 
+from ..conftest import refused, ship
 from ..factories import FacilityFactory
 from .genealogy_builders import lot_at_plant, refresh
-from .test_services import refused
 
 
 def recycler(chain):
@@ -198,10 +198,7 @@ class TestProcess:
             )
         elsewhere = lot_at_plant(chain, "5.000", serial_prefix="X")
         second_plant = FacilityFactory(organization=chain.recycler, name="Memphis plant")
-        services.dispatch_lot(actor=recycler(chain), lot=elsewhere, destination=second_plant)
-        services.receive_lot(
-            actor=recycler(chain), lot=elsewhere, measured_mass_kg=Decimal(5), seals_intact=True
-        )
+        ship(chain, elsewhere, to=second_plant)
         with refused("inputs_at_different_facilities", "inputs"):
             services.process_lots(
                 actor=recycler(chain), inputs=[Consume(drives), Consume(elsewhere)], outputs=output
