@@ -1,4 +1,31 @@
-"""OpenAPI: every operation documents its problem responses (RFC 9457)."""
+"""OpenAPI: every operation documents its problem responses (RFC 9457), and the schema lists
+every code a refused custody action answers with, with its HTTP status."""
+
+from ..errors import ErrorCode
+
+# Codes the API layer itself answers with, besides a refused custody action's ``ErrorCode``.
+REQUEST_CODES = {
+    "invalid": "400: the body, a query parameter or the cursor is malformed (see ``errors``)",
+    "parse_error": "400: the body is not JSON (or CSV where CSV is expected)",
+    "idempotency_key_missing": "400: a POST made with an API key has no Idempotency-Key",
+    "idempotency_key_too_long": "400: the Idempotency-Key is over 200 characters",
+    "not_authenticated": "401: no credentials",
+    "authentication_failed": "401: unknown, revoked or expired API key",
+    "permission_denied": "403",
+    "not_found": "404: no such resource, or not one the caller may see",
+    "method_not_allowed": "405",
+    "not_acceptable": "406",
+    "unsupported_media_type": "415",
+    "throttled": "429: see Retry-After",
+}
+
+ERROR_CODE_SCHEMA = {
+    "type": "string",
+    "enum": [code.value for code in ErrorCode],
+    "description": "Why a custody action was refused, with the HTTP status it answers: "
+    + "; ".join(f"`{code.value}` ({code.http_status})" for code in ErrorCode)
+    + ".",
+}
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -8,7 +35,13 @@ PROBLEM_SCHEMA = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
-        "code": {"type": "string", "description": "Stable, machine-readable error code."},
+        "code": {
+            "type": "string",
+            "description": "Stable, machine-readable error code: an `ErrorCode` when a custody "
+            "rule refuses the request, otherwise one of: "
+            + "; ".join(f"`{code}` ({meaning})" for code, meaning in REQUEST_CODES.items())
+            + ".",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -39,7 +72,9 @@ WRITE_ERRORS = {
 
 
 def add_problem_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas["ErrorCode"] = ERROR_CODE_SCHEMA
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path in result.get("paths", {}).values():
         for method, operation in path.items():

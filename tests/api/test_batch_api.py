@@ -3,8 +3,6 @@ services as one action at a time, all or none, idempotent, each refusal named by
 
 import hashlib
 import threading
-import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,33 +16,15 @@ from custody import services
 from custody.errors import DomainError
 from custody.models import (
     CustodyEvent,
-    DeliveryStatus,
     IdempotencyRecord,
     Lot,
-    WebhookDelivery,
-    WebhookSubscription,
 )
 from custody.selectors.verification import verify_ledger
-from custody.services import webhooks
-from custody.tasks import deliver_webhooks, send_due_webhooks
 
-from ..conftest import drive_manifest
 from .test_read_api import key_for
 from .test_write_api import keyed, post
 
 URL = "/api/v1/events/"
-
-
-@pytest.fixture
-def two_lots(chain, pickup):
-    other = services.register_pickup(
-        actor=chain.actor(chain.source),
-        facility=chain.data_center,
-        material="hdd",
-        mass_kg=Decimal("5"),
-        assets=drive_manifest(2),
-    )
-    return pickup, other
 
 
 def stored_events() -> int:
@@ -317,26 +297,6 @@ def test_the_service_refuses_an_empty_or_oversized_batch(chain, pickup, settings
     assert pickup.events.count() == 1
 
 
-def test_a_batch_queues_its_webhooks_with_one_broker_message(
-    chain, two_lots, monkeypatch, django_capture_on_commit_callbacks
-):
-    WebhookSubscription.objects.create(organization=chain.source, url="http://127.0.0.1:9/")
-    published = []
-    monkeypatch.setattr(deliver_webhooks, "delay", lambda ids: published.append(ids))
-    with django_capture_on_commit_callbacks(execute=True):
-        answered = post(
-            keyed(chain.source),
-            URL,
-            {"events": [{"lot": lot.code, "action": "weigh", "mass_kg": "2"} for lot in two_lots]},
-        )
-    assert answered.status_code == 201
-    deliveries = WebhookDelivery.objects.order_by("pk")
-    assert [d.event.uuid for d in deliveries] == [
-        uuid.UUID(e["uuid"]) for e in answered.json()["events"]
-    ]
-    assert published == [[d.pk for d in deliveries]]
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_batches_sharing_lots_in_any_order_neither_deadlock_nor_fork_a_chain(chain, two_lots):
@@ -368,35 +328,3 @@ def test_batches_sharing_lots_in_any_order_neither_deadlock_nor_fork_a_chain(cha
     for lot in two_lots:
         assert list(lot.events.values_list("seq", flat=True).order_by("seq")) == list(range(1, 42))
     assert verify_ledger().broken == []
-
-
-def test_a_worker_and_the_sweeper_never_send_one_delivery_twice(
-    chain, two_lots, monkeypatch, django_capture_on_commit_callbacks
-):
-    """A worker sends one subscription's deliveries one after the other. When its queue ran
-    late, the sweeper finds them due and sends those the worker has not reached; the worker
-    then skips them. Each is sent once."""
-    WebhookSubscription.objects.create(organization=chain.source, url="http://127.0.0.1:9/")
-    with django_capture_on_commit_callbacks(execute=False):
-        services.record_batch(
-            actor=chain.actor(chain.source),
-            actions=[
-                services.LotAction(lot, "weigh", {"mass_kg": Decimal("2")}) for lot in two_lots
-            ],
-        )
-    WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    sent = []
-
-    def send(delivery, payload):
-        sent.append(delivery.pk)
-        if len(sent) == 1:  # the sweeper runs while the worker sends its first
-            send_due_webhooks()
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.save()
-        return True
-
-    monkeypatch.setattr(webhooks, "send_delivery", send)
-    ids = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
-    assert deliver_webhooks(ids) == 1
-    assert sorted(sent) == ids
-    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}

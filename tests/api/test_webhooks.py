@@ -4,6 +4,7 @@ and logged; only subscribers who may see the lot are told."""
 import hashlib
 import hmac
 import json
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,9 +12,11 @@ from django.utils import timezone
 
 from custody import services
 from custody.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from custody.services import webhooks
 from custody.services.webhooks import signature
-from custody.tasks import send_due_webhooks
+from custody.tasks import deliver_webhooks, send_due_webhooks
 
+from .test_batch_api import URL
 from .test_write_api import keyed, post
 from .webhook_receiver import Receiver
 
@@ -157,3 +160,58 @@ def test_the_delivery_log_in_the_admin_is_read_only(admin_client, chain, pickup)
         admin_client.post(f"/admin/custody/webhookdelivery/{delivery.pk}/delete/").status_code
         == 403
     )
+
+
+# --- Batches: one broker message per subscription, each delivery sent once ---------------
+
+
+def test_a_batch_queues_its_webhooks_with_one_broker_message(
+    chain, two_lots, monkeypatch, django_capture_on_commit_callbacks
+):
+    WebhookSubscription.objects.create(organization=chain.source, url="http://127.0.0.1:9/")
+    published = []
+    monkeypatch.setattr(deliver_webhooks, "delay", lambda ids: published.append(ids))
+    with django_capture_on_commit_callbacks(execute=True):
+        answered = post(
+            keyed(chain.source),
+            URL,
+            {"events": [{"lot": lot.code, "action": "weigh", "mass_kg": "2"} for lot in two_lots]},
+        )
+    assert answered.status_code == 201
+    deliveries = WebhookDelivery.objects.order_by("pk")
+    assert [d.event.uuid for d in deliveries] == [
+        uuid.UUID(e["uuid"]) for e in answered.json()["events"]
+    ]
+    assert published == [[d.pk for d in deliveries]]
+
+
+def test_a_worker_and_the_sweeper_never_send_one_delivery_twice(
+    chain, two_lots, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A worker sends one subscription's deliveries one after the other. When its queue ran
+    late, the sweeper finds them due and sends those the worker has not reached; the worker
+    then skips them. Each is sent once."""
+    WebhookSubscription.objects.create(organization=chain.source, url="http://127.0.0.1:9/")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.record_batch(
+            actor=chain.actor(chain.source),
+            actions=[
+                services.LotAction(lot, "weigh", {"mass_kg": Decimal("2")}) for lot in two_lots
+            ],
+        )
+    WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    sent = []
+
+    def send(delivery, payload):
+        sent.append(delivery.pk)
+        if len(sent) == 1:  # the sweeper runs while the worker sends its first
+            send_due_webhooks()
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.save()
+        return True
+
+    monkeypatch.setattr(webhooks, "send_delivery", send)
+    ids = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
+    assert deliver_webhooks(ids) == 1
+    assert sorted(sent) == ids
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
