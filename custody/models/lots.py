@@ -6,7 +6,6 @@ from django.db.models import Q
 from recyclers.models import Facility
 
 from ..kinds import (
-    CLOSED_STATUSES,
     GENESIS_HASH,
     AssetCategory,
     LotStatus,
@@ -78,10 +77,6 @@ class Lot(models.Model):
 
     def __str__(self) -> str:
         return self.code
-
-    @property
-    def is_closed(self) -> bool:
-        return self.status in CLOSED_STATUSES
 
 
 class Asset(models.Model):
