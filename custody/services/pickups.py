@@ -97,7 +97,7 @@ def register_pickup(
             "material": material,
             "item_count": item_count,
             "external_ref": external_ref,
-            "manifest": manifest_summary(assets),
+            "manifest": manifest_record(assets),
         },
         evidence=evidence,
         idempotency_key=idempotency_key,
@@ -105,7 +105,7 @@ def register_pickup(
     return lot
 
 
-def manifest_summary(assets: Sequence[AssetLine]) -> dict:
+def manifest_record(assets: Sequence[AssetLine]) -> dict:
     """What the registered event records of the manifest: its digest, and the drive counts and
     sanitization coverage a verdict needs, so that the verdict reads them from the ledger."""
     drives = [line for line in assets if line.category in DRIVE_CATEGORIES]
@@ -236,7 +236,7 @@ def amend_manifest(
             "reason": f"Manifest amended: {len(assets)} lines added",
             "corrected_kind": EventKind.REGISTERED,
             "corrected_seq": 1,
-            "corrections": {"manifest": manifest_summary(every_line)},
+            "corrections": {"manifest": manifest_record(every_line)},
             "updates_lot_mass": False,
         },
         evidence=evidence,
