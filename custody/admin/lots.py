@@ -1,0 +1,333 @@
+"""Lots and their asset manifests. The lot page shows the timeline with its chain check, the
+manifest, the genealogy and the verdict. The lot actions are the admin's only writes, through the
+services."""
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import ngettext
+
+from recyclers.admin import country_filter
+
+from .. import services
+from ..actors import Actor
+from ..errors import DomainError
+from ..models import DRIVE_CATEGORIES, Asset, AssetCategory, CustodyEvent, Lot
+from ..selectors.genealogy import contributions
+from ..selectors.verification import verify_ledger
+from ..services.stored_verdicts import reassess_lot
+from .common import ReadOnlyAdmin, operator_membership
+from .timeline import timeline_rows
+
+
+def manifest_summary(lot: Lot) -> dict:
+    """Counts of the manifest by category, and how many drives carry a sanitization record.
+
+    A pickup can list thousands of drives: the lot page summarizes, the asset list pages."""
+    rows = (
+        lot.assets.values("category")
+        .annotate(lines=Count("id"), sanitized=Count("id", filter=~Q(sanitization_method="")))
+        .order_by("category")
+    )
+    categories = [
+        {
+            "label": AssetCategory(row["category"]).label,
+            "lines": row["lines"],
+            "sanitized": row["sanitized"],
+            "is_drive": row["category"] in DRIVE_CATEGORIES,
+        }
+        for row in rows
+    ]
+    drives = [row for row in categories if row["is_drive"]]
+    return {
+        "lines": sum(row["lines"] for row in categories),
+        "categories": categories,
+        "drives": sum(row["lines"] for row in drives),
+        "unsanitized_drives": sum(row["lines"] - row["sanitized"] for row in drives),
+        "url": f"{reverse('admin:custody_asset_changelist')}?lot__id__exact={lot.pk}",
+    }
+
+
+def genealogy_context(lot: Lot) -> dict:
+    """Direct parents and children with the mass that flowed, and the share of the lot's mass
+    from each data center (through every split, merge and process upstream)."""
+    parents = lot.parent_links.select_related("parent", "transformation").order_by("parent_id")
+    children = lot.child_links.select_related("child", "transformation").order_by("child_id")
+    shares = contributions(lot) if parents else None
+    return {
+        "parents": [(link.parent, link.mass_kg, link.transformation) for link in parents],
+        "children": [(link.child, link.mass_kg, link.transformation) for link in children],
+        "data_centers": shares.data_centers if shares else [],
+        "pickups": len(shares.pickups) if shares else 0,
+        "unknown_origin": [row.lot for row in shares.unknown_origin] if shares else [],
+    }
+
+
+def verdict_context(lot: Lot) -> dict:
+    """The verdict under the default policy, assessed now (and kept for the list filter),
+    with each finding linked to its event."""
+    verdict = reassess_lot(lot=lot)
+    event_pages = dict(
+        CustodyEvent.objects.filter(
+            uuid__in=[f.event for f in verdict.findings if f.event]
+        ).values_list("uuid", "pk")
+    )
+    findings = [
+        {
+            "finding": finding,
+            "url": reverse(
+                "admin:custody_custodyevent_change", args=[event_pages[UUID(finding.event)]]
+            )
+            if finding.event and UUID(finding.event) in event_pages
+            else "",
+        }
+        for finding in verdict.findings
+    ]
+    return {"verdict": verdict, "findings": findings}
+
+
+# --- The lot actions: the admin's only writes, through the services -------------------------
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=1000,
+        help_text="Recorded in each lot's custody event and visible to the partners.",
+    )
+
+
+def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
+    membership = operator_membership(request.user)
+    if membership is None:
+        modeladmin.message_user(
+            request,
+            f"Only a member of an operator organization can {verb} lots; "
+            "you are not one, so nothing was changed.",
+            messages.ERROR,
+        )
+        return None
+    actor = Actor(organization=membership.organization, user=request.user)
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        done = []
+        for lot in queryset:
+            try:
+                service(actor=actor, lot=lot, reason=form.cleaned_data["reason"])
+            except DomainError as error:
+                modeladmin.message_user(
+                    request, f"{lot.code}: {error.message} ({error.code})", messages.ERROR
+                )
+            else:
+                done.append(lot.code)
+        if done:
+            modeladmin.message_user(
+                request,
+                ngettext(
+                    "%(count)d lot %(past)s: %(codes)s",
+                    "%(count)d lots %(past)s: %(codes)s",
+                    len(done),
+                )
+                % {"count": len(done), "past": past, "codes": ", ".join(done)},
+                messages.SUCCESS,
+            )
+        return None
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"{verb.capitalize()} lots",
+        "verb": verb,
+        "opts": opts,
+        "lots": list(queryset.select_related("custodian", "destination")),
+        "form": form,
+        "action": request.POST.get("action", ""),
+        "select_across": request.POST.get("select_across", "0"),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "organization": membership.organization,
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/custody/lot/action_confirmation.html", context)
+
+
+class VerdictFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "verdict"
+
+
+# --- Lots --------------------------------------------------------------------------------------
+
+
+LOT_FIELDS = [
+    "quarantine_flag",
+    "code",
+    "material",
+    "external_ref",
+    "source_facility",
+    "created_at",
+    "status",
+    "quarantined",
+    "custodian",
+    "destination",
+    "mass_kg",
+    "item_count",
+    "updated_at",
+    "head_seq",
+    "head_hash",
+    "last_occurred_at",
+]
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnlyAdmin):
+    list_display = [
+        "code",
+        "material",
+        "mass_kg",
+        "item_count",
+        "status",
+        "verdict_badge",
+        "quarantine_flag",
+        "custodian",
+        "destination",
+        "source_facility",
+        "updated_at",
+    ]
+    list_filter = [
+        ("verdict__outcome", VerdictFilter),
+        "status",
+        "material",
+        "quarantined",
+        ("custodian__country", country_filter("custodian country")),
+        ("source_facility", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["code", "external_ref", "assets__serial"]
+    search_help_text = "Lot code, external reference or the serial of an asset in its manifest."
+    list_select_related = ["custodian", "destination", "source_facility", "verdict"]
+    readonly_fields = LOT_FIELDS
+    fieldsets = [
+        (
+            "Lot",
+            {
+                "fields": [
+                    ("code", "material"),
+                    ("source_facility", "external_ref"),
+                    "created_at",
+                ]
+            },
+        ),
+        (
+            "Custody (projected from the events)",
+            {
+                "fields": [
+                    ("status", "quarantine_flag"),
+                    ("custodian", "destination"),
+                    ("mass_kg", "item_count"),
+                    "updated_at",
+                ]
+            },
+        ),
+        ("Ledger head", {"fields": [("head_seq", "last_occurred_at"), "head_hash"]}),
+    ]
+    actions = ["quarantine_lots", "release_lots"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("custodian", "destination", "source_facility", "verdict")
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lot = self.get_object(request, unquote(object_id))
+        if lot is not None and self.has_view_permission(request, lot):
+            extra_context = {**(extra_context or {}), **self.timeline_context(lot)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def timeline_context(self, lot: Lot) -> dict:
+        events = list(
+            lot.events.select_related(
+                "actor_organization", "actor_user", "facility", "counterparty_facility"
+            ).order_by("seq")
+        )
+        report = verify_ledger(lot_codes=[lot.code])
+        return {
+            "timeline": timeline_rows(events),
+            "chain_ok": report.ok,
+            "chain_broken": [str(broken) for broken in report.broken or []],
+            "chain_events": report.events,
+            "manifest": manifest_summary(lot),
+            "genealogy": genealogy_context(lot),
+            "verdict": verdict_context(lot),
+        }
+
+    @admin.display(description="verdict", ordering="verdict__outcome")
+    def verdict_badge(self, lot: Lot):
+        """The stored verdict (refreshed hourly, and whenever the lot's page is opened)."""
+        stored = getattr(lot, "verdict", None)
+        if stored is None:
+            return "not assessed"
+        return format_html(
+            '<span class="verdict-badge verdict-{}" title="assessed {}">{}</span>',
+            stored.outcome,
+            stored.assessed_at.strftime("%Y-%m-%d %H:%M UTC"),
+            stored.get_outcome_display(),
+        )
+
+    @admin.display(description="quarantined", ordering="quarantined")
+    def quarantine_flag(self, lot: Lot):
+        """A red flag rather than the admin's green tick, which would read as "all good"."""
+        if lot.quarantined:
+            return format_html('<strong class="quarantine-flag">{}</strong>', "QUARANTINED")
+        return "no"
+
+    @admin.action(description="Quarantine selected lots")
+    def quarantine_lots(self, request, queryset):
+        return _lot_service_action(
+            self,
+            request,
+            queryset,
+            service=services.quarantine_lot,
+            verb="quarantine",
+            past="quarantined",
+        )
+
+    @admin.action(description="Release selected lots from quarantine")
+    def release_lots(self, request, queryset):
+        return _lot_service_action(
+            self, request, queryset, service=services.release_lot, verb="release", past="released"
+        )
+
+
+@admin.register(Asset)
+class AssetAdmin(ReadOnlyAdmin):
+    list_display = [
+        "lot",
+        "line_no",
+        "category",
+        "make",
+        "model",
+        "serial",
+        "weight_kg",
+        "sanitization_method",
+        "sanitized_at",
+    ]
+    list_filter = ["category", "sanitization_method"]
+    search_fields = ["serial", "make", "model", "lot__code"]
+    list_select_related = ["lot"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The lot page links here with ?lot__id__exact=<id> for the lot's whole manifest.
+        return lookup == "lot__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lot")
