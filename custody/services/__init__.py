@@ -12,7 +12,8 @@ from .intake import register_intake
 from .lifecycle import dispose_lot, quarantine_lot, release_lot, weigh_lot
 from .movements import deliver_lot, dispatch_lot, receive_lot
 from .pickups import AssetLine, amend_manifest, register_pickup
-from .transformations import Consume, Produce, Residue, merge_lots, process_lots, split_lot
+from .transformation_plan import Consume, Produce, Residue
+from .transformations import merge_lots, process_lots, split_lot
 
 __all__ = [
     "LOT_ACTIONS",
