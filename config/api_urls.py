@@ -2,12 +2,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from custody.api.views import (
-    EventFeed,
-    LotViewSet,
-    TransformationCreate,
-    WebhookSubscriptionViewSet,
-)
+from custody.api.events import EventFeed
+from custody.api.lots import LotViewSet
+from custody.api.transformations import TransformationCreate
+from custody.api.webhooks import WebhookSubscriptionViewSet
 from recyclers.api.views import CertificationViewSet, FacilityViewSet, OrganizationViewSet
 
 router = DefaultRouter()

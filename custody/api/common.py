@@ -1,0 +1,32 @@
+"""What every view of the partner API shares: parsing input, the Idempotency-Key, and the
+relations serializing a lot or an event reads."""
+
+
+def parsed(input_class, request) -> dict:
+    serializer = input_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    arguments = dict(serializer.validated_data)
+    if hasattr(serializer, "service_arguments"):
+        arguments = serializer.service_arguments()
+    return arguments
+
+
+def idempotency_key(request) -> str | None:
+    return request.headers.get("Idempotency-Key", "").strip() or None
+
+
+LOT_RELATIONS = (
+    "custodian__organization",
+    "destination__organization",
+    "source_facility__organization",
+    "verdict",
+)
+
+
+EVENT_RELATIONS = (
+    "lot",
+    "actor_organization",
+    "facility__organization",
+    "counterparty_facility__organization",
+    "corrects",
+)

@@ -1,0 +1,73 @@
+"""``/events/``: the event feed (``GET``) and batches of lot actions (``POST``)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+
+from .. import services
+from ..models import CustodyEvent, Lot
+from ..selectors.visibility import lots_named, settled_events, unknown_lots
+from .auth import request_actor
+from .common import EVENT_RELATIONS, idempotency_key, parsed
+from .idempotency import idempotent
+from .inputs import BatchInput
+from .pagination import CursorPagination
+from .serializers import EventSerializer, attach_facilities
+
+
+class BatchResult(serializers.Serializer):
+    events = EventSerializer(many=True)
+
+
+class EventFeed(generics.ListAPIView):
+    """``GET``: every event the caller may see, oldest first, resumable from the cursor it was
+    given. ``POST``: record a batch of lot actions.
+
+    Events recorded in the last ``FEED_SETTLE_SECONDS`` are held back: ids are taken when a
+    transaction inserts, not when it commits, so a younger event could otherwise be read before
+    an older one commits, and a cursor that moved past its id would never see it."""
+
+    serializer_class = EventSerializer
+
+    @extend_schema(request=BatchInput, responses={201: BatchResult}, operation_id="events_batch")
+    @idempotent
+    def post(self, request):
+        """Record lot actions (``weigh``, ``dispatch``, ``receive``...) in order, in one
+        transaction: every one of them or, if any is refused, none. A refused action is named
+        in the error (``events[3].mass_kg``)."""
+        items = parsed(BatchInput, request)["events"]
+        actor = request_actor(request)
+        lots = _visible_lots_named(actor, [item["lot"] for item in items])
+        actions = [
+            services.LotAction(lots[item["lot"]], item["action"], _action_arguments(item))
+            for item in items
+        ]
+        events = services.record_batch(
+            actor=actor, actions=actions, idempotency_key=idempotency_key(request)
+        )
+        attach_facilities(*events)
+        return Response({"events": EventSerializer(events, many=True).data}, status=201)
+
+    class pagination_class(CursorPagination):
+        ordering = "id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return CustodyEvent.objects.none()
+        organization = request_actor(self.request).organization
+        return settled_events(organization).select_related(*EVENT_RELATIONS)
+
+
+def _action_arguments(item: dict) -> dict:
+    """An event of a batch without what names it (``lot``, ``action``): its action's fields."""
+    return {name: value for name, value in item.items() if name not in ("lot", "action")}
+
+
+def _visible_lots_named(actor, codes: list[str]) -> dict[str, Lot]:
+    """The lots a batch names, by code; the first the caller may not see is refused as unknown
+    (422), whether it exists or not."""
+    found = lots_named(actor.organization, codes)
+    for index, code in enumerate(codes):
+        if code not in found:
+            raise unknown_lots([code], field=f"events[{index}].lot")
+    return found
