@@ -1,14 +1,11 @@
-"""Lots and their asset manifests. The lot page shows the timeline with its chain check, the
-manifest, the genealogy and the verdict. The lot actions are the admin's only writes, through the
-services."""
-
-from uuid import UUID
+"""Lots and their asset manifests. The lot page shows what ``custody.selectors.lot_page`` reads
+(timeline, chain check, manifest, genealogy, verdict) and adds only links and HTML: opening it
+writes nothing. The lot actions are the admin's only writes, through the services."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -19,78 +16,56 @@ from recyclers.admin import country_filter
 from .. import services
 from ..actors import Actor
 from ..errors import DomainError
-from ..models import DRIVE_CATEGORIES, Asset, AssetCategory, CustodyEvent, Lot
-from ..selectors.genealogy import contributions
-from ..selectors.verification import verify_ledger
+from ..models import Asset, Lot
+from ..selectors.lot_page import LotPage, lot_page
 from ..services.stored_verdicts import reassess_lot
 from .common import ReadOnlyAdmin, operator_membership
 from .timeline import timeline_rows
 
 
-def manifest_summary(lot: Lot) -> dict:
-    """Counts of the manifest by category, and how many drives carry a sanitization record.
-
-    A pickup can list thousands of drives: the lot page summarizes, the asset list pages."""
-    rows = (
-        lot.assets.values("category")
-        .annotate(lines=Count("id"), sanitized=Count("id", filter=~Q(sanitization_method="")))
-        .order_by("category")
-    )
-    categories = [
-        {
-            "label": AssetCategory(row["category"]).label,
-            "lines": row["lines"],
-            "sanitized": row["sanitized"],
-            "is_drive": row["category"] in DRIVE_CATEGORIES,
-        }
-        for row in rows
-    ]
-    drives = [row for row in categories if row["is_drive"]]
+def page_context(page: LotPage) -> dict:
+    """The lot page's template context: the selector's answer with the admin's links."""
+    lot, report, manifest = page.lot, page.chain, page.manifest
+    shares = page.genealogy.contributions
     return {
-        "lines": sum(row["lines"] for row in categories),
-        "categories": categories,
-        "drives": sum(row["lines"] for row in drives),
-        "unsanitized_drives": sum(row["lines"] - row["sanitized"] for row in drives),
-        "url": f"{reverse('admin:custody_asset_changelist')}?lot__id__exact={lot.pk}",
+        "timeline": timeline_rows(page.events, page.carriers),
+        "chain_ok": report.ok,
+        "chain_broken": [str(broken) for broken in report.broken or []],
+        "chain_events": report.events,
+        "manifest": {
+            "lines": manifest.lines,
+            "categories": [
+                {
+                    "label": row.label,
+                    "lines": row.lines,
+                    "sanitized": row.sanitized,
+                    "is_drive": row.is_drive,
+                }
+                for row in manifest.categories
+            ],
+            "drives": manifest.drives,
+            "unsanitized_drives": manifest.unsanitized_drives,
+            "url": f"{reverse('admin:custody_asset_changelist')}?lot__id__exact={lot.pk}",
+        },
+        "genealogy": {
+            "parents": page.genealogy.parents,
+            "children": page.genealogy.children,
+            "data_centers": shares.data_centers if shares else [],
+            "pickups": len(shares.pickups) if shares else 0,
+            "unknown_origin": [row.lot for row in shares.unknown_origin] if shares else [],
+        },
+        "verdict": {
+            "verdict": page.verdict,
+            "findings": [
+                {"finding": finding, "url": _event_url(page.finding_event_pk(finding))}
+                for finding in page.verdict.findings
+            ],
+        },
     }
 
 
-def genealogy_context(lot: Lot) -> dict:
-    """Direct parents and children with the mass that flowed, and the share of the lot's mass
-    from each data center (through every split, merge and process upstream)."""
-    parents = lot.parent_links.select_related("parent", "transformation").order_by("parent_id")
-    children = lot.child_links.select_related("child", "transformation").order_by("child_id")
-    shares = contributions(lot) if parents else None
-    return {
-        "parents": [(link.parent, link.mass_kg, link.transformation) for link in parents],
-        "children": [(link.child, link.mass_kg, link.transformation) for link in children],
-        "data_centers": shares.data_centers if shares else [],
-        "pickups": len(shares.pickups) if shares else 0,
-        "unknown_origin": [row.lot for row in shares.unknown_origin] if shares else [],
-    }
-
-
-def verdict_context(lot: Lot) -> dict:
-    """The verdict under the default policy, assessed now (and kept for the list filter),
-    with each finding linked to its event."""
-    verdict = reassess_lot(lot=lot)
-    event_pages = dict(
-        CustodyEvent.objects.filter(
-            uuid__in=[f.event for f in verdict.findings if f.event]
-        ).values_list("uuid", "pk")
-    )
-    findings = [
-        {
-            "finding": finding,
-            "url": reverse(
-                "admin:custody_custodyevent_change", args=[event_pages[UUID(finding.event)]]
-            )
-            if finding.event and UUID(finding.event) in event_pages
-            else "",
-        }
-        for finding in verdict.findings
-    ]
-    return {"verdict": verdict, "findings": findings}
+def _event_url(pk: int | None) -> str:
+    return reverse("admin:custody_custodyevent_change", args=[pk]) if pk else ""
 
 
 # --- The lot actions: the admin's only writes, through the services -------------------------
@@ -104,7 +79,8 @@ class ReasonForm(forms.Form):
     )
 
 
-def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
+def _operator_or_refuse(modeladmin, request, verb: str):
+    """The user's operator membership; None, with a message saying so, if there is none."""
     membership = operator_membership(request.user)
     if membership is None:
         modeladmin.message_user(
@@ -113,6 +89,12 @@ def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
             "you are not one, so nothing was changed.",
             messages.ERROR,
         )
+    return membership
+
+
+def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
+    membership = _operator_or_refuse(modeladmin, request, verb)
+    if membership is None:
         return None
     actor = Actor(organization=membership.organization, user=request.user)
     form = ReasonForm(request.POST if "apply" in request.POST else None)
@@ -238,7 +220,7 @@ class LotAdmin(ReadOnlyAdmin):
         ),
         ("Ledger head", {"fields": [("head_seq", "last_occurred_at"), "head_hash"]}),
     ]
-    actions = ["quarantine_lots", "release_lots"]
+    actions = ["quarantine_lots", "release_lots", "reassess_verdicts"]
 
     def get_queryset(self, request):
         return (
@@ -250,29 +232,15 @@ class LotAdmin(ReadOnlyAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         lot = self.get_object(request, unquote(object_id))
         if lot is not None and self.has_view_permission(request, lot):
-            extra_context = {**(extra_context or {}), **self.timeline_context(lot)}
+            extra_context = {**(extra_context or {}), **page_context(lot_page(lot))}
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def timeline_context(self, lot: Lot) -> dict:
-        events = list(
-            lot.events.select_related(
-                "actor_organization", "actor_user", "facility", "counterparty_facility"
-            ).order_by("seq")
-        )
-        report = verify_ledger(lot_codes=[lot.code])
-        return {
-            "timeline": timeline_rows(events),
-            "chain_ok": report.ok,
-            "chain_broken": [str(broken) for broken in report.broken or []],
-            "chain_events": report.events,
-            "manifest": manifest_summary(lot),
-            "genealogy": genealogy_context(lot),
-            "verdict": verdict_context(lot),
-        }
 
     @admin.display(description="verdict", ordering="verdict__outcome")
     def verdict_badge(self, lot: Lot):
-        """The stored verdict (refreshed hourly, and whenever the lot's page is opened)."""
+        """The stored verdict under the default policy: refreshed hourly by the
+        ``reassess_verdicts`` task for lots that changed or are unverified, nightly for all,
+        and by the "Reassess verdicts of selected lots" action. Opening a lot's page assesses
+        the lot afresh for that page but stores nothing."""
         stored = getattr(lot, "verdict", None)
         if stored is None:
             return "not assessed"
@@ -305,6 +273,27 @@ class LotAdmin(ReadOnlyAdmin):
     def release_lots(self, request, queryset):
         return _lot_service_action(
             self, request, queryset, service=services.release_lot, verb="release", past="released"
+        )
+
+    @admin.action(description="Reassess verdicts of selected lots")
+    def reassess_verdicts(self, request, queryset):
+        """Assess each lot under the default policy now and store the verdict, for the list's
+        badge and filter (what the hourly task does for lots that changed)."""
+        if _operator_or_refuse(self, request, "reassess") is None:
+            return
+        done = [
+            f"{lot.code} ({reassess_lot(lot=lot).outcome_label})"
+            for lot in queryset.order_by("code")
+        ]
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d lot reassessed: %(lots)s",
+                "%(count)d lots reassessed: %(lots)s",
+                len(done),
+            )
+            % {"count": len(done), "lots": ", ".join(done)},
+            messages.SUCCESS,
         )
 
 

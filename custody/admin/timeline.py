@@ -1,4 +1,5 @@
-"""The lot page's timeline: each event as a row of short labelled items."""
+"""The lot page's timeline: each event as a row of short labelled items. Presentation only: the
+events and the carriers they name come from ``custody.selectors.lot_page``."""
 
 import json
 from decimal import Decimal, InvalidOperation
@@ -32,14 +33,9 @@ def _compact(value) -> str:
 class Summary:
     """Reads an event's ``details`` into short labelled items, in a fixed readable order."""
 
-    def __init__(self, events: list[CustodyEvent]):
+    def __init__(self, events: list[CustodyEvent], carriers: dict[int, Organization]):
         self.seq_by_uuid = {str(event.uuid): event.seq for event in events}
-        carrier_ids = {
-            event.details.get("carrier")
-            for event in events
-            if isinstance(event.details.get("carrier"), int)
-        }
-        self.carriers = Organization.objects.in_bulk(carrier_ids) if carrier_ids else {}
+        self.carriers = carriers
 
     def items(self, event: CustodyEvent) -> list[tuple[str, str, str]]:
         """``(label, text, tone)`` triples; tone is "", "ok", "warn" or "bad"."""
@@ -106,8 +102,8 @@ class Summary:
         return render
 
 
-def timeline_rows(events: list[CustodyEvent]) -> list[dict]:
-    summary = Summary(events)
+def timeline_rows(events: list[CustodyEvent], carriers: dict[int, Organization]) -> list[dict]:
+    summary = Summary(events, carriers)
     rows = []
     for event in events:
         if event.actor_user_id:

@@ -1,14 +1,17 @@
 """The lot actions, the admin's only writes: quarantine and release through the services as the
-user's operator organization."""
+user's operator organization, and storing fresh verdicts."""
+
+from decimal import Decimal
 
 import pytest
 
 from custody import services
-from custody.models import EventKind
+from custody.models import EventKind, LotVerdict
+from custody.selectors.verdicts import assess
 from recyclers.models import Membership
 
 from ..factories import MembershipFactory
-from .admin_pages import LOT_LIST, action_post, message_texts, new_pickup
+from .admin_pages import LOT_LIST, action_post, message_texts, new_pickup, ship_to_plant
 
 
 @pytest.fixture
@@ -79,3 +82,60 @@ class TestQuarantineActions:
         pickup.refresh_from_db()
         assert pickup.quarantined is False
         assert pickup.events.order_by("-seq").first().kind == EventKind.RELEASED
+
+
+class TestReassessAction:
+    def test_it_stores_the_verdict_of_each_selected_lot(
+        self, admin_client, operator_admin, chain, pickup
+    ):
+        broken = ship_to_plant(chain, new_pickup(chain, 1), seals_intact=False)
+        untouched = new_pickup(chain, 2)
+        response = admin_client.post(
+            LOT_LIST, action_post("reassess_verdicts", [pickup, broken]), follow=True
+        )
+        assert response.redirect_chain[-1][0].endswith(LOT_LIST)
+        stored = {verdict.lot_id: verdict for verdict in LotVerdict.objects.all()}
+        assert set(stored) == {pickup.pk, broken.pk}
+        assert untouched.pk not in stored
+        for lot in (pickup, broken):
+            fresh = assess(lot)
+            assert stored[lot.pk].outcome == fresh.outcome
+            assert stored[lot.pk].findings == [f.as_dict() for f in fresh.findings]
+        assert stored[broken.pk].outcome == "non_compliant"
+        assert "seal_broken" in {f["code"] for f in stored[broken.pk].findings}
+        texts = message_texts(response)
+        assert any(
+            text.startswith("2 lots reassessed:") and f"{broken.code} (Non-compliant)" in text
+            for text in texts
+        )
+        # The list's badge and filter now read the stored verdict.
+        listed = admin_client.get(LOT_LIST, {"verdict__outcome": "non_compliant"})
+        assert [lot.code for lot in listed.context["cl"].result_list] == [broken.code]
+
+    def test_it_refreshes_a_verdict_the_ledger_has_moved_past(
+        self, admin_client, operator_admin, chain, pickup
+    ):
+        admin_client.post(LOT_LIST, action_post("reassess_verdicts", [pickup]))
+        before = LotVerdict.objects.get(lot=pickup)
+        ship_to_plant(chain, pickup, seals_intact=False)
+        response = admin_client.post(
+            LOT_LIST, action_post("reassess_verdicts", [pickup]), follow=True
+        )
+        after = LotVerdict.objects.get(lot=pickup)
+        assert after.pk == before.pk  # the lot's one stored verdict, updated
+        assert after.assessed_at > before.assessed_at
+        assert after.outcome == "non_compliant"
+        assert any(f"1 lot reassessed: {pickup.code}" in t for t in message_texts(response))
+
+    def test_without_an_operator_membership_nothing_is_stored(
+        self, admin_client, admin_user, chain, pickup
+    ):
+        MembershipFactory(user=admin_user, organization=chain.recycler)
+        response = admin_client.post(
+            LOT_LIST, action_post("reassess_verdicts", [pickup]), follow=True
+        )
+        assert response.status_code == 200
+        assert any("operator organization" in text for text in message_texts(response))
+        assert not LotVerdict.objects.exists()
+        services.weigh_lot(actor=chain.actor(chain.source), lot=pickup, mass_kg=Decimal("2.000"))
+        assert not LotVerdict.objects.exists()

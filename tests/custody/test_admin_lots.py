@@ -1,14 +1,18 @@
 """The lot list and the lot page: the timeline with its hash chain, the manifest, the genealogy
-and the verdict."""
+and the verdict, read through ``custody.selectors.lot_page``; opening the page writes nothing."""
 
 from decimal import Decimal
 from io import StringIO
 
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from custody import services
-from custody.models import Lot
+from custody.models import Lot, LotVerdict
+from custody.selectors.lot_page import lot_page as read_lot_page
+from custody.services.stored_verdicts import reassess_lot
 
 from ..conftest import days_ago, drive_manifest
 from .admin_pages import (
@@ -164,6 +168,14 @@ def test_the_lot_page_shows_parents_children_and_contributions_by_data_center(
     assert f"{diamond['f'].code}</a> NdFeB magnets: <strong>2.500 kg</strong>" in middle
 
 
+def _writes(queries) -> list[str]:
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+
+
 class TestVerdictInTheAdmin:
     def test_the_lot_page_shows_the_verdict_and_links_each_finding_to_its_event(
         self, admin_client, chain, pickup
@@ -176,6 +188,24 @@ class TestVerdictInTheAdmin:
         assert f'<a href="{event_page(receipt)}">{lot.code}#{receipt.seq}</a>' in content
         assert "US domestic (DFARS 252.225-7052, 2027) (version 1)" in content
 
+    def test_opening_the_lot_page_writes_nothing(self, admin_client, chain, pickup):
+        """The page assesses the lot for itself; the stored verdict (list badge and filter)
+        is left to the hourly task and the "Reassess" action."""
+        lot = ship_to_plant(chain, pickup, seals_intact=False)
+        with CaptureQueriesContext(connection) as queries:
+            content = admin_client.get(lot_page(lot)).content.decode()
+        assert 'data-outcome="non_compliant"' in content
+        assert _writes(queries) == []
+        assert not LotVerdict.objects.exists()
+
+        reassess_lot(lot=lot)  # a stored verdict, then a change it has not seen
+        stored = list(LotVerdict.objects.values())
+        services.weigh_lot(actor=chain.actor(chain.recycler), lot=lot, mass_kg=Decimal("1.980"))
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(lot_page(lot)).status_code == 200
+        assert _writes(queries) == []
+        assert list(LotVerdict.objects.values()) == stored
+
     def test_the_lot_list_filters_by_stored_verdict(self, admin_client, chain, pickup):
         broken = ship_to_plant(chain, new_pickup(chain, 7), seals_intact=False)
         call_command("assess", pickup.code, stdout=StringIO())
@@ -183,3 +213,51 @@ class TestVerdictInTheAdmin:
         listed = admin_client.get(LOT_LIST, {"verdict__outcome": "non_compliant"})
         assert [lot.code for lot in listed.context["cl"].result_list] == [broken.code]
         assert "NON-COMPLIANT" in listed.content.decode().upper()
+
+
+class TestLotPageSelector:
+    def test_it_returns_what_the_page_shows(self, admin_client, chain, pickup):
+        lot = ship_to_plant(chain, pickup, seals_intact=False)
+        page = read_lot_page(lot)
+        events = list(lot.events.order_by("seq"))
+        receipt = lot.events.get(kind="received")
+
+        assert [event.pk for event in page.events] == [event.pk for event in events]
+        assert page.carriers == {chain.carrier.pk: chain.carrier}
+        assert page.chain.ok is True
+        assert page.chain.events == 3
+        assert page.verdict.outcome == "non_compliant"
+        seal = next(f for f in page.verdict.findings if f.code == "seal_broken")
+        assert page.finding_event_pk(seal) == receipt.pk
+        assert (page.manifest.lines, page.manifest.drives, page.manifest.unsanitized_drives) == (
+            3,
+            3,
+            0,
+        )
+        assert (page.genealogy.parents, page.genealogy.children) == ([], [])
+        assert page.genealogy.contributions is None
+        assert not LotVerdict.objects.exists()  # assessed, not stored
+
+        context = admin_client.get(lot_page(lot)).context
+        assert context["verdict"]["verdict"].outcome == page.verdict.outcome
+        assert [row["finding"] for row in context["verdict"]["findings"]] == page.verdict.findings
+        assert context["chain_ok"] is page.chain.ok
+        assert context["chain_events"] == page.chain.events
+        assert [row["event"].pk for row in context["timeline"]] == [e.pk for e in page.events]
+
+    def test_it_reads_the_direct_genealogy_and_the_shares_by_data_center(self, diamond):
+        page = read_lot_page(diamond["f"])
+        assert [(link.lot, link.mass_kg) for link in page.genealogy.parents] == [
+            (diamond["s2"], Decimal("2.000")),
+            (diamond["m"], Decimal("2.500")),
+        ]
+        assert all(link.transformation.pk for link in page.genealogy.parents)
+        assert page.genealogy.children == []
+        shares = {
+            row.facility.name: row.percent for row in page.genealogy.contributions.data_centers
+        }
+        assert round(shares["DC Ashburn"], 2) == 77.78
+        assert len(page.genealogy.contributions.pickups) == 2
+        assert [link.lot for link in read_lot_page(diamond["m"]).genealogy.children] == [
+            diamond["f"]
+        ]
