@@ -13,8 +13,7 @@ from custody.models import Lot, Material
 
 from .builder import DRIVE_KG, Builder
 
-# The key of the pickup whose ledger row ``manage.py seed_demo`` alters (external reference
-# NW-RMA-T).
+# The key of the pickup that ``manage.py demo_tamper`` alters (external reference NW-RMA-T).
 TAMPER_TARGET = "t"
 
 
@@ -240,7 +239,7 @@ def refined_chain(demo: Builder) -> dict[str, Lot]:
 
 def problem_lots(demo: Builder) -> dict[str, Lot]:
     """Lots that trip the rules the rest of the demo does not, so every finding shows (the
-    ``broken_chain`` one once ``seed_demo`` has altered the pickup ``TAMPER_TARGET``)."""
+    ``broken_chain`` one once ``demo_tamper`` has altered the pickup ``TAMPER_TARGET``)."""
     recycler = demo.actor("volunteer-metals")
     lots = {}
 
@@ -300,10 +299,10 @@ def problem_lots(demo: Builder) -> dict[str, Lot]:
     demo.arrive("l", lot, receiver="cumberland-scrap", at="nashville", mass="102.000", days_ago=10)
     lots["drives at an uncertified yard"] = lot
 
-    # A pickup whose registered event ``seed_demo`` alters behind the ledger's back (on purpose,
-    # with the append-only triggers lifted): verify_ledger names it.
+    # A plain pickup, the one ``manage.py demo_tamper`` alters behind the ledger's back so that
+    # verify_ledger names it and its verdict says broken_chain.
     lot = demo.drives(TAMPER_TARGET, facility="cmh2", count=50, days_ago=8)
-    lots["drives with a tampered ledger row"] = lot
+    lots["drives, the pickup demo_tamper alters"] = lot
 
     # Dispatched three weeks ago and never received.
     lot = demo.servers("u", facility="cmh2", count=10, days_ago=25)

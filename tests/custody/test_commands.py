@@ -24,6 +24,39 @@ def seed() -> str:
     return out.getvalue()
 
 
+def tamper() -> str:
+    out = StringIO()
+    call_command("demo_tamper", "--force", stdout=out)
+    return out.getvalue()
+
+
+def verify_ledger_command() -> tuple[str, str]:
+    """Run ``verify_ledger``; it raises CommandError (exit status 1) on a broken chain."""
+    out, err = StringIO(), StringIO()
+    call_command("verify_ledger", "--no-progress", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+EVERY_RULE = {
+    "foreign_custody",
+    "denied_jurisdiction",
+    "open_handoff",
+    "seal_broken",
+    "transit_loss",
+    "unbalanced_transformation",
+    "yield_shortfall",
+    "yield_excess",
+    "uncertified_custodian",
+    "unsanitized_media",
+    "broken_chain",
+    "unknown_origin",
+}
+
+
+def finding_codes() -> set[str]:
+    return {f["code"] for verdict in LotVerdict.objects.all() for f in verdict.findings}
+
+
 class TestSeedDemo:
     def test_the_demo_shows_every_stage_of_the_chain(self, db):
         output = seed()
@@ -62,29 +95,17 @@ class TestSeedDemo:
         assert Facility.objects.filter(region="VA", kind="data_center").exists()
         assert Facility.objects.filter(region="TN", kind="recycling_plant").exists()
         assert Certification.objects.count() == 6
-        tampered = Lot.objects.get(external_ref="NW-RMA-T")
-        report = verify_ledger()
-        assert [(broken.lot_code, broken.seq) for broken in report.broken] == [(tampered.code, 1)]
-        for lot in Lot.objects.exclude(pk=tampered.pk):
+        assert verify_ledger().ok
+        out, _ = verify_ledger_command()
+        assert "Ledger verified" in out
+        for lot in Lot.objects.all():
             assert projection_drift(lot, lot.events.order_by("seq")) == {}
 
     def test_the_demo_trips_every_rule_and_keeps_a_verified_oxide(self, db):
         seed()
-        codes = {f["code"] for verdict in LotVerdict.objects.all() for f in verdict.findings}
-        assert codes == {
-            "foreign_custody",
-            "denied_jurisdiction",
-            "open_handoff",
-            "seal_broken",
-            "transit_loss",
-            "unbalanced_transformation",
-            "yield_shortfall",
-            "yield_excess",
-            "uncertified_custodian",
-            "unsanitized_media",
-            "broken_chain",
-            "unknown_origin",
-        }
+        assert finding_codes() == EVERY_RULE - {"broken_chain"}
+        tamper()
+        assert finding_codes() == EVERY_RULE
         delivered = Lot.objects.get(material="ndpr_oxide", status="delivered")
         assert delivered.verdict.outcome == "verified"
         assert LotVerdict.objects.count() == Lot.objects.count()
@@ -108,6 +129,51 @@ class TestSeedDemo:
         with pytest.raises(CommandError, match="DEBUG=1"):
             call_command("seed_demo", stdout=StringIO())
         assert not Lot.objects.exists()
+
+
+class TestDemoTamper:
+    def test_verify_ledger_exits_1_naming_the_altered_lot(self, db):
+        seed()
+        tampered = Lot.objects.get(external_ref="NW-RMA-T")
+        registered = tampered.events.get(seq=1)
+        output = tamper()
+        assert f"Altered {tampered.code} (NW-RMA-T) event #1 (registered)" in output
+        assert "mass_kg 34.000 -> 33.000" in output
+        assert f"verify_ledger now exits 1 and names it: BROKEN {tampered.code} event #1" in output
+        registered.refresh_from_db()
+        assert registered.mass_kg == Decimal("33.000")
+        report = verify_ledger()
+        assert [(broken.lot_code, broken.seq) for broken in report.broken] == [(tampered.code, 1)]
+        err = StringIO()
+        with pytest.raises(CommandError, match="1 broken chain"):
+            call_command("verify_ledger", "--no-progress", stdout=StringIO(), stderr=err)
+        assert f"BROKEN {tampered.code} event #1" in err.getvalue()
+        assert "the row was altered" in err.getvalue()
+        tampered.refresh_from_db()
+        assert tampered.verdict.outcome == "non_compliant"
+        assert [f["code"] for f in tampered.verdict.findings] == ["broken_chain"]
+        for lot in Lot.objects.exclude(pk=tampered.pk):
+            assert projection_drift(lot, lot.events.order_by("seq")) == {}
+
+    def test_running_it_twice_alters_the_row_once(self, db):
+        seed()
+        tamper()
+        assert "was already altered; nothing changed" in tamper()
+        tampered = Lot.objects.get(external_ref="NW-RMA-T")
+        assert tampered.events.get(seq=1).mass_kg == Decimal("33.000")
+        seed()
+        assert [broken.lot_code for broken in verify_ledger().broken] == [tampered.code]
+
+    def test_refuses_without_debug(self, db, settings):
+        seed()
+        settings.DEBUG = False
+        with pytest.raises(CommandError, match="DEBUG=1"):
+            call_command("demo_tamper", stdout=StringIO())
+        assert verify_ledger().ok
+
+    def test_refuses_without_the_demo(self, db):
+        with pytest.raises(CommandError, match="run seed_demo first"):
+            tamper()
 
 
 def test_production_settings_pass_the_deploy_check():

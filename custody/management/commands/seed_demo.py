@@ -1,19 +1,16 @@
 """A realistic, idempotent demo: run it twice and nothing changes the second time.
 
 Reference data is upserted by slug; every custody step goes through ``custody.services`` with an
-idempotency key, so a second run replays instead of writing (``custody.demo``). One pickup's
-ledger row is then altered on purpose, so that ``verify_ledger`` on the demo names it.
+idempotency key, so a second run replays instead of writing (``custody.demo``). The demo ledger
+verifies clean; ``demo_tamper`` alters one row of it to show ``verify_ledger`` catching it.
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 
-from custody import db_triggers
 from custody.demo import data, scenarios
-from custody.demo.builder import Builder, pickup_ref
-from custody.models import Lot
-from custody.selectors.verification import verify_ledger
+from custody.demo.builder import Builder
 from custody.services.stored_verdicts import reassess_stale_lots
 
 
@@ -32,7 +29,6 @@ class Command(BaseCommand):
             organizations = data.seed_partners()
             admin = data.seed_admin(organizations["ledger-ops"])
         lots = scenarios.seed_lots(Builder(organizations, data.facilities()))
-        tamper_once(Lot.objects.get(external_ref=pickup_ref(scenarios.TAMPER_TARGET)))
         reassess_stale_lots(everything=True)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for label, lot in lots.items():
@@ -48,18 +44,3 @@ class Command(BaseCommand):
                 f"password {data.ADMIN_PASSWORD!r}"
             )
         )
-
-
-def tamper_once(lot: Lot) -> None:
-    if verify_ledger([lot.code]).broken:
-        return  # tampered on an earlier run
-    first = lot.events.get(seq=1)
-    db_triggers.drop(connection)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE custody_custodyevent SET mass_kg = %s WHERE id = %s",
-                [first.mass_kg - 1, first.pk],
-            )
-    finally:
-        db_triggers.install(connection)
