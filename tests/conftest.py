@@ -153,6 +153,7 @@ def ship(
     seals_intact: bool = True,
     dispatched_at=None,
     received_at=None,
+    received_note: str = "",
     **dispatch,
 ):
     """Dispatch ``lot`` from where it stands to ``to`` (default: the recycler's plant) and
@@ -174,6 +175,7 @@ def ship(
         measured_mass_kg=lot.mass_kg if measured_kg is None else measured_kg,
         seals_intact=seals_intact,
         occurred_at=received_at,
+        note=received_note,
     )
     lot.refresh_from_db()
     return lot

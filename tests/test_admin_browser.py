@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from custody import services
 from custody.models import EventKind, Lot
 from recyclers.models import Membership
 
-from .conftest import REQUIRE_BROWSER, days_ago
+from .conftest import REQUIRE_BROWSER, days_ago, ship
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -83,23 +82,16 @@ def page(live_server, settings):
 @pytest.fixture
 def received_lot(chain, pickup) -> Lot:
     """The pickup, dispatched to the recycler's plant and received there with a broken seal."""
-    services.dispatch_lot(
-        actor=chain.actor(chain.source),
-        lot=pickup,
-        destination=chain.plant,
+    return ship(
+        chain,
+        pickup,
+        measured_kg=Decimal("1.985"),
+        seals_intact=False,
         carrier=chain.carrier,
         seal_numbers=["S-77"],
-        occurred_at=days_ago(19),
+        dispatched_at=days_ago(19),
+        received_at=days_ago(18),
     )
-    services.receive_lot(
-        actor=chain.actor(chain.recycler),
-        lot=pickup,
-        measured_mass_kg=Decimal("1.985"),
-        seals_intact=False,
-        occurred_at=days_ago(18),
-    )
-    pickup.refresh_from_db()
-    return pickup
 
 
 def log_in(page, user) -> None:

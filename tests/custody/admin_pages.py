@@ -12,7 +12,7 @@ from django.urls import reverse
 from custody import services
 from custody.models import CustodyEvent, Lot
 
-from ..conftest import days_ago, drive_manifest
+from ..conftest import days_ago, drive_manifest, ship
 
 LOT_LIST = reverse("admin:custody_lot_changelist")
 
@@ -26,25 +26,18 @@ def event_page(event: CustodyEvent, view: str = "change") -> str:
 
 
 def ship_to_plant(chain, lot: Lot, *, seals_intact: bool = False) -> Lot:
-    """Dispatch ``lot`` from its data center to the recycler's plant and receive it there."""
-    services.dispatch_lot(
-        actor=chain.actor(chain.source),
-        lot=lot,
-        destination=chain.plant,
+    """The pickup shipped to the recycler's plant under two seals, one cut on arrival."""
+    return ship(
+        chain,
+        lot,
+        measured_kg=Decimal("1.990"),
+        seals_intact=seals_intact,
+        received_note="one seal cut",
         carrier=chain.carrier,
         seal_numbers=["S-1001", "S-1002"],
-        occurred_at=days_ago(19),
+        dispatched_at=days_ago(19),
+        received_at=days_ago(18),
     )
-    services.receive_lot(
-        actor=chain.actor(chain.recycler),
-        lot=lot,
-        measured_mass_kg=Decimal("1.990"),
-        seals_intact=seals_intact,
-        occurred_at=days_ago(18),
-        note="one seal cut",
-    )
-    lot.refresh_from_db()
-    return lot
 
 
 def new_pickup(chain, serial_base: int = 0) -> Lot:
