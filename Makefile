@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=1 WEBHOOK_ALLOW_PRIVATE_NETWORKS=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

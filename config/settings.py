@@ -225,6 +225,10 @@ CUSTODY = {
     "MAX_BATCH_EVENTS": int(os.environ.get("CUSTODY_MAX_BATCH_EVENTS", "500")),
 }
 
+# Webhooks go to https URLs of public addresses only (custody/services/webhook_targets.py). On,
+# for local development and tests alone: plain http and loopback and private addresses too.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -23,3 +23,5 @@ STORAGES = {
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["*"]
 FEED_SETTLE_SECONDS = 0  # tests read the feed right after writing; one test sets it back
+# Tests post webhooks to receivers on 127.0.0.1 over http; the refusal tests turn it off.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = True

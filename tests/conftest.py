@@ -1,5 +1,7 @@
 import importlib
+import ipaddress
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -197,6 +199,29 @@ def pickup(chain):
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture(autouse=True)
+def no_name_lookups(monkeypatch):
+    """Tests send nothing beyond loopback, DNS queries included (webhook URLs are resolved when
+    a partner subscribes): numeric addresses and localhost resolve, any other name does not."""
+    real = socket.getaddrinfo
+
+    def loopback_only(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is None or name == "localhost" or _is_address(name):
+            return real(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no names ({name})")
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"

@@ -47,6 +47,7 @@ def worker(redis_url):
         ),
         "REDIS_URL": redis_url,
         "SECRET_KEY": "worker-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",  # the receivers listen on 127.0.0.1, over http
     }
     process = subprocess.Popen(
         [

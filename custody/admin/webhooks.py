@@ -1,13 +1,32 @@
 """Webhooks: the partners' subscriptions, and the delivery log (read-only)."""
 
+from django import forms
 from django.contrib import admin
 
 from ..models import WebhookDelivery, WebhookSubscription
+from ..services.webhook_targets import TargetRefused, resolve_target
 from .common import ReadOnlyAdmin
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    """The URL is checked as the API checks it (``custody.services.webhook_targets``)."""
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["organization", "url", "event_kinds", "is_active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            resolve_target(url)
+        except TargetRefused as refused:
+            raise forms.ValidationError(refused.message, code=refused.code) from None
+        return url
 
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
     list_display = ["organization", "url", "event_kinds", "is_active", "created_at"]
     list_filter = ["is_active", ("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["url", "organization__name"]

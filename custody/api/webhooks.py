@@ -1,13 +1,31 @@
 """``/webhooks/``: a partner's webhook subscriptions."""
 
+from django.core.validators import URLValidator
 from rest_framework import mixins, serializers, viewsets
 
 from ..models import EventKind, WebhookSubscription
+from ..services.webhook_targets import TargetRefused, resolve_target
 from .auth import request_actor
 from .idempotency import idempotent
+from .inputs import Strict
 
 
-class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+class WebhookURL(serializers.URLField):
+    """An absolute URL, checked (scheme first, then form, then where it leads) by
+    ``custody.services.webhook_targets`` rather than by Django's URL validator alone."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [each for each in self.validators if not isinstance(each, URLValidator)]
+
+
+class WebhookSubscriptionSerializer(Strict, serializers.ModelSerializer):
+    """Unknown fields are refused. ``url`` is ``https`` to a public address: a name that
+    resolves to a loopback, private, link-local, multicast, reserved or unspecified address is
+    refused (``webhook_url_not_allowed``), as are other schemes (``webhook_scheme_not_allowed``)
+    and names that do not resolve (``webhook_host_unresolved``)."""
+
+    url = WebhookURL(max_length=500)
     event_kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=EventKind.choices), required=False, max_length=20
     )
@@ -16,6 +34,13 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         model = WebhookSubscription
         fields = ["id", "url", "event_kinds", "secret", "is_active", "created_at"]
         read_only_fields = ["secret", "created_at"]
+
+    def validate_url(self, url: str) -> str:
+        try:
+            resolve_target(url)
+        except TargetRefused as refused:
+            raise serializers.ValidationError(refused.message, code=refused.code) from None
+        return url
 
 
 class WebhookSubscriptionViewSet(

@@ -3,11 +3,10 @@ and sent after commit; a broker that is down delays them and loses none."""
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -19,17 +18,21 @@ from recyclers.models import Organization
 
 from ..models import CustodyEvent, DeliveryStatus, WebhookDelivery, WebhookSubscription
 from ..selectors.visibility import sees_lot
+from . import webhook_http
+from .webhook_targets import TargetRefused, resolve_target
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-TIMEOUT_SECONDS = 10
 
 
 def queue_deliveries(events: Sequence[CustodyEvent]) -> list[WebhookDelivery]:
     """Write one delivery per event and subscription that wants its kind and may see its lot
-    (as the lot stands once the events are recorded: visibility only grows)."""
-    subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
+    (as the lot stands once the events are recorded: visibility only grows). A deactivated
+    organization's subscriptions stop with its keys."""
+    subscriptions = list(
+        WebhookSubscription.objects.filter(is_active=True, organization__is_active=True)
+    )
     if not subscriptions:
         return []
     deliveries = []
@@ -93,34 +96,42 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def send_delivery(delivery: WebhookDelivery, payload: dict) -> bool:
-    """POST ``payload`` (the event as the API shows it), signed; record the outcome and when to
-    try again."""
+    """POST ``payload`` (the event as the API shows it), signed, to the address its URL resolves
+    to now, if that is still one a webhook may reach; record the outcome and when to try again.
+    A refused URL is given up at once; a subscription or organization switched off since the
+    delivery was queued gets nothing."""
+    subscription = delivery.subscription
+    if not (subscription.is_active and subscription.organization.is_active):
+        whose = "subscription" if not subscription.is_active else "organization"
+        return _give_up(delivery, f"Not sent: the {whose} is deactivated.")
     body = json.dumps(payload, sort_keys=True).encode()
     timestamp = int(time.time())
-    request = urllib.request.Request(
-        delivery.subscription.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Webhook-Signature": signature(delivery.subscription.secret, timestamp, body),
-            "Webhook-Id": str(delivery.pk),
-            "User-Agent": "ree-custody-webhooks/1",
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "Webhook-Signature": signature(subscription.secret, timestamp, body),
+        "Webhook-Id": str(delivery.pk),
+        "User-Agent": "ree-custody-webhooks/1",
+    }
     delivery.attempts += 1
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            delivery.last_status_code = response.status
-        delivery.status, delivery.delivered_at, delivery.last_error = (
-            DeliveryStatus.DELIVERED,
-            timezone.now(),
-            "",
-        )
-    except urllib.error.HTTPError as error:
-        delivery.last_status_code, delivery.last_error = error.code, str(error)
-    except (urllib.error.URLError, OSError) as error:
-        delivery.last_error = str(error)
+        status, reason = webhook_http.post(resolve_target(subscription.url), body, headers)
+    except TargetRefused as refused:
+        if refused.permanent:
+            return _give_up(delivery, f"Refused: {refused.message}")
+        delivery.last_error = refused.message
+    except (OSError, http.client.HTTPException) as error:
+        delivery.last_error = str(error) or type(error).__name__
+    else:
+        delivery.last_status_code = status
+        if 200 <= status < 300:
+            delivery.status, delivery.delivered_at, delivery.last_error = (
+                DeliveryStatus.DELIVERED,
+                timezone.now(),
+                "",
+            )
+        else:
+            redirect = " (redirects are not followed)" if 300 <= status < 400 else ""
+            delivery.last_error = f"HTTP {status} {reason}".strip() + redirect
     if delivery.status != DeliveryStatus.DELIVERED:
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.FAILED
@@ -132,8 +143,19 @@ def send_delivery(delivery: WebhookDelivery, payload: dict) -> bool:
     return delivery.status == DeliveryStatus.DELIVERED
 
 
-# How long a sender holds a delivery it took: more than one send may last.
-SEND_LEASE = timedelta(seconds=2 * TIMEOUT_SECONDS + 30)
+def _give_up(delivery: WebhookDelivery, reason: str) -> bool:
+    delivery.status, delivery.last_error, delivery.next_attempt_at = (
+        DeliveryStatus.FAILED,
+        reason,
+        None,
+    )
+    delivery.save()
+    return False
+
+
+# How long a sender holds a delivery it took: more than one send may last (the name's lookup,
+# then at most the sender's deadline).
+SEND_LEASE = timedelta(seconds=2 * webhook_http.DEADLINE_SECONDS + 30)
 
 
 def take_delivery(delivery_id: int) -> WebhookDelivery | None:
@@ -145,7 +167,9 @@ def take_delivery(delivery_id: int) -> WebhookDelivery | None:
     taken = WebhookDelivery.objects.filter(due, pk=delivery_id, status=DeliveryStatus.PENDING)
     if not taken.update(next_attempt_at=now + SEND_LEASE):
         return None
-    return WebhookDelivery.objects.select_related("subscription", "event").get(pk=delivery_id)
+    return WebhookDelivery.objects.select_related("subscription__organization", "event").get(
+        pk=delivery_id
+    )
 
 
 def due_deliveries():

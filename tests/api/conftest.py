@@ -1,3 +1,4 @@
+import socket
 from decimal import Decimal
 
 import pytest
@@ -5,6 +6,7 @@ import pytest
 from custody import services
 
 from ..conftest import drive_manifest
+from .webhook_network import ConnectGuard, Resolver
 
 
 @pytest.fixture
@@ -17,3 +19,20 @@ def two_lots(chain, pickup):
         assets=drive_manifest(2),
     )
     return pickup, other
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """Names resolve from ``resolver.table`` (webhook tests)."""
+    fake = Resolver(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return fake
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """Every connection attempt is recorded; only those to the test's own loopback ports
+    (``connections.allowed``) go through (webhook tests)."""
+    guard = ConnectGuard(socket.socket.connect)
+    monkeypatch.setattr(socket.socket, "connect", guard.connect)
+    return guard
