@@ -4,6 +4,7 @@ import multiprocessing
 import queue
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 from django.db import connection, connections, transaction
@@ -38,10 +39,36 @@ class VerificationReport:
         return not self.broken
 
 
-# Each row, from either source: lot id, lot code, lot head seq, lot head hash, then the event's
-# seq, uuid, kind, occurred_at, recorded_at, actor organization, actor user, actor API key,
-# facility, counterparty facility, mass, details, evidence, corrected uuid, prev_hash and hash,
-# with uuids, times and masses already as their canonical text.
+class EventRow(NamedTuple):
+    """One event as verification streams it (from either source), with its lot's code and head:
+    uuids, times and masses already as their canonical text, ``details`` and ``evidence`` parsed.
+    The event's fields are named as ``formatted_content`` takes them."""
+
+    lot_id: int
+    lot_code: str
+    lot_head_seq: int
+    lot_head_hash: str
+    seq: int
+    uuid: str
+    kind: str
+    occurred_at: str
+    recorded_at: str
+    actor_organization_id: int
+    actor_user_id: int | None
+    actor_api_key: str | None
+    facility_id: int | None
+    counterparty_facility_id: int | None
+    mass_kg: str | None
+    details: dict
+    evidence: list
+    corrects_uuid: str | None
+    prev_hash: str
+    hash: str
+
+
+DETAILS, EVIDENCE = EventRow._fields.index("details"), EventRow._fields.index("evidence")
+
+# The columns of an EventRow, in order, as the ORM reads them.
 ORM_FIELDS = (
     "lot_id",
     "lot__code",
@@ -85,7 +112,7 @@ def event_rows(
     partition: tuple[int, int] = (0, 1),
     chunk_size: int = 10_000,
     lot_ids: Iterable[int] | None = None,
-) -> Iterator[tuple]:
+) -> Iterator[EventRow]:
     """Every event (of ``lot_codes`` or ``lot_ids`` if given), by lot and sequence, streamed
     from the database. ``partition=(k, n)`` keeps the lots whose id is k modulo n: every chain
     stays whole within one partition."""
@@ -94,7 +121,7 @@ def event_rows(
     return _orm_rows(lot_codes, lot_ids, partition, chunk_size)
 
 
-def _postgres_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]:
+def _postgres_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[EventRow]:
     # PostgreSQL formats uuids, times and masses itself: several times faster than converting
     # each value to a Python object and formatting it again.
     index, count = partition
@@ -103,7 +130,7 @@ def _postgres_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]
         where, params = f"{where} AND l.code = ANY(%s)", [*params, list(lot_codes)]
     if lot_ids is not None:
         where, params = f"{where} AND e.lot_id = ANY(%s)", [*params, list(lot_ids)]
-    loads = orjson.loads
+    loads, new = orjson.loads, tuple.__new__
     with transaction.atomic():
         connection.ensure_connection()
         # psycopg's own server-side cursor: Django's wrapper costs a fifth of the rate here.
@@ -111,10 +138,16 @@ def _postgres_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]
             cursor.execute(POSTGRES_ROWS.format(where=where), params)
             while rows := cursor.fetchmany(chunk_size):
                 for row in rows:
-                    yield (*row[:15], loads(row[15]), loads(row[16]), *row[17:])
+                    # The cheapest way measured to an EventRow: a list, its two JSON columns
+                    # parsed in place, handed to tuple.__new__ (EventRow's own constructor, or
+                    # rebuilding the tuple from slices, costs a tenth more per row verified).
+                    values = list(row)
+                    values[DETAILS] = loads(values[DETAILS])
+                    values[EVIDENCE] = loads(values[EVIDENCE])
+                    yield new(EventRow, values)
 
 
-def _orm_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]:
+def _orm_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[EventRow]:
     index, count = partition
     events = CustodyEvent.objects.all()
     if count > 1:
@@ -125,7 +158,7 @@ def _orm_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[tuple]:
         events = events.filter(lot_id__in=list(lot_ids))
     rows = events.order_by("lot_id", "seq").values_list(*ORM_FIELDS).iterator(chunk_size)
     for row in rows:
-        yield (
+        yield EventRow(
             *row[:5],
             str(row[5]),
             row[6],
@@ -145,44 +178,47 @@ PROGRESS_EVERY = 10_000
 
 
 def verify_rows(
-    rows: Iterable[tuple], progress: Callable[[int], object] | None = None
+    rows: Iterable[EventRow], progress: Callable[[int], object] | None = None
 ) -> VerificationReport:
     """Recompute every chain from scratch; report the first broken event of each broken lot."""
     report = VerificationReport(broken=[])
     current_lot = None
     expected_seq, expected_prev, lot_broken = 1, GENESIS_HASH, False
     head = (0, GENESIS_HASH, "")
+    events = 0
     for row in rows:
+        # The one positional read of an EventRow, into names that are its fields in order (a
+        # test holds them equal): seventeen reads by name cost this loop 5 % of its rate.
         (
             lot_id,
-            code,
-            head_seq,
-            head_hash,
+            lot_code,
+            lot_head_seq,
+            lot_head_hash,
             seq,
             uuid,
             kind,
             occurred_at,
             recorded_at,
-            organization,
-            user,
-            api_key,
-            facility,
-            counterparty,
-            mass,
+            actor_organization_id,
+            actor_user_id,
+            actor_api_key,
+            facility_id,
+            counterparty_facility_id,
+            mass_kg,
             details,
             evidence,
-            corrects,
+            corrects_uuid,
             prev_hash,
             stored_hash,
         ) = row
-        report.events += 1
-        if progress is not None and report.events % PROGRESS_EVERY == 0:
+        events += 1
+        if progress is not None and events % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
         if lot_id != current_lot:
             if current_lot is not None and not lot_broken:
                 _check_head(report, expected_seq - 1, expected_prev, head)
             current_lot, expected_seq, expected_prev, lot_broken = lot_id, 1, GENESIS_HASH, False
-            head = (head_seq, head_hash, code)
+            head = (lot_head_seq, lot_head_hash, lot_code)
             report.lots += 1
         if lot_broken:
             continue
@@ -194,33 +230,34 @@ def verify_rows(
         else:
             content = formatted_content(
                 uuid=uuid,
-                lot_code=code,
+                lot_code=lot_code,
                 seq=seq,
                 kind=kind,
                 occurred_at=occurred_at,
                 recorded_at=recorded_at,
-                actor_organization_id=organization,
-                actor_user_id=user,
-                actor_api_key=api_key,
-                facility_id=facility,
-                counterparty_facility_id=counterparty,
-                mass_kg=mass,
+                actor_organization_id=actor_organization_id,
+                actor_user_id=actor_user_id,
+                actor_api_key=actor_api_key,
+                facility_id=facility_id,
+                counterparty_facility_id=counterparty_facility_id,
+                mass_kg=mass_kg,
                 details=details,
                 evidence=evidence,
-                corrects_uuid=corrects,
+                corrects_uuid=corrects_uuid,
                 prev_hash=prev_hash,
             )
             if content_hash(content) != stored_hash:
                 reason = "content does not match its hash (the row was altered)"
         if reason:
-            report.broken.append(BrokenChain(code, seq, uuid, reason))
+            report.broken.append(BrokenChain(lot_code, seq, uuid, reason))
             lot_broken = True
         else:
             expected_seq, expected_prev = seq + 1, stored_hash
     if current_lot is not None and not lot_broken:
         _check_head(report, expected_seq - 1, expected_prev, head)
+    report.events = events
     if progress is not None:
-        progress(report.events % PROGRESS_EVERY)
+        progress(events % PROGRESS_EVERY)
     return report
 
 

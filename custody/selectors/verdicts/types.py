@@ -1,0 +1,97 @@
+"""What a verdict is made of (its findings and mass-balance steps), and the rows the rules read."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from ...findings import FindingCode, Severity
+from ...models import Lot, OriginPolicy, VerdictOutcome
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: FindingCode
+    severity: Severity
+    lot: str
+    event: str | None  # uuid
+    seq: int | None
+    message: str
+
+    def as_dict(self) -> dict:
+        # The members' text as plain strings, for any serializer.
+        return {
+            "code": str(self.code),
+            "severity": str(self.severity),
+            "lot": self.lot,
+            "event": self.event,
+            "seq": self.seq,
+            "message": self.message,
+        }
+
+
+class MassBalanceStep(NamedTuple):
+    """One row of the mass-balance table (a tuple: a big genealogy has ten thousand)."""
+
+    kind: str  # a transformation kind, or "transit"
+    facility: str
+    occurred_at: datetime
+    mass_in_kg: Decimal
+    mass_out_kg: Decimal
+    residue_kg: Decimal
+    lots_in: tuple[str, ...]
+    lots_out: tuple[str, ...]
+
+    @property
+    def loss_kg(self) -> Decimal:
+        return self.mass_in_kg - self.mass_out_kg - self.residue_kg
+
+    @property
+    def loss_share(self) -> float:
+        return float(self.loss_kg / self.mass_in_kg) if self.mass_in_kg else 0.0
+
+
+@dataclass
+class Verdict:
+    lot: Lot
+    policy: OriginPolicy
+    outcome: str
+    findings: list[Finding]
+    pickups: list[tuple[str, str, float]]  # (pickup code, data center, share)
+    data_centers: list[tuple[str, float]]  # (data center, share)
+    countries: list[str]
+    facilities: list[str]
+    mass_balance: list[MassBalanceStep]
+    assessed_at: datetime
+
+    @property
+    def outcome_label(self) -> str:
+        return VerdictOutcome(self.outcome).label
+
+    @property
+    def policy_label(self) -> str:
+        return f"{self.policy.name} (version {self.policy.version})"
+
+
+class EventView(NamedTuple):
+    """An event as the rules read it: its corrections merged in, its mass a Decimal."""
+
+    lot_id: int
+    seq: int
+    uuid: str
+    kind: str
+    occurred_at: datetime
+    organization_id: int
+    facility_id: int | None
+    counterparty_id: int | None
+    mass_kg: Decimal | None
+    details: dict
+
+
+class LotRow(NamedTuple):
+    id: int
+    code: str
+    material: str
+    mass_kg: Decimal
+    status: str
+    source_facility_id: int | None
