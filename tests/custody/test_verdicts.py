@@ -82,9 +82,9 @@ def test_a_foreign_routed_input_makes_the_oxide_non_compliant_and_says_where(bui
 
     CertificationFactory(facility=abroad, scheme="r2v3")
     drives = builder.pickup(Knobs(), serial="E", days_ago=59)
-    builder.ship(drives, chain.source, builder.plant, chain.recycler, 57)
-    builder.ship(drives, chain.recycler, abroad, chain.trader, 55)
-    builder.ship(drives, chain.trader, builder.plant, chain.recycler, 52)
+    builder.ship(drives, builder.plant, 57)
+    builder.ship(drives, abroad, 55)
+    builder.ship(drives, builder.plant, 52)
     magnets = Lot.objects.get(pk=clean["magnets"].pk)
     assert magnets.status == "consumed"
     merged = services.merge_lots(
@@ -118,7 +118,7 @@ def _oxide_from(builder, chain, drives):
             occurred_at=builder.at(30),
         )
     )
-    builder.ship(magnets, chain.recycler, builder.separation_plant, builder.separator, 20)
+    builder.ship(magnets, builder.separation_plant, 20)
     concentrate = output_of(
         services.process_lots(
             actor=chain.actor(builder.separator),
@@ -128,7 +128,7 @@ def _oxide_from(builder, chain, drives):
             occurred_at=builder.at(15),
         )
     )
-    builder.ship(concentrate, builder.separator, builder.refinery_plant, builder.refinery, 10)
+    builder.ship(concentrate, builder.refinery_plant, 10)
     return output_of(
         services.process_lots(
             actor=chain.actor(builder.refinery),

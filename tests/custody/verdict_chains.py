@@ -10,6 +10,7 @@ from custody import services
 from custody.models import AssetCategory, Lot
 from custody.services import Consume, Produce, Residue
 
+from ..conftest import ship
 from ..factories import CertificationFactory, FacilityFactory, OrganizationFactory
 from .genealogy_builders import output_of
 
@@ -75,23 +76,18 @@ class VerdictChain:
             occurred_at=self.at(days_ago),
         )
 
-    def ship(self, lot, sender, destination, receiver, days_ago, knobs: Knobs | None = None):
+    def ship(self, lot, destination, days_ago, knobs: Knobs | None = None):
         knobs = knobs or Knobs()
-        services.dispatch_lot(
-            actor=self.actor(sender),
-            lot=lot,
-            destination=destination,
-            occurred_at=self.at(days_ago),
-        )
         lot.refresh_from_db()
-        services.receive_lot(
-            actor=self.actor(receiver),
-            lot=lot,
-            measured_mass_kg=(lot.mass_kg * knobs.received_share).quantize(Decimal("0.001")),
+        ship(
+            self.c,
+            lot,
+            to=destination,
+            measured_kg=(lot.mass_kg * knobs.received_share).quantize(Decimal("0.001")),
             seals_intact=knobs.seals_intact,
-            occurred_at=self.at(days_ago - knobs.transit_days),
+            dispatched_at=self.at(days_ago),
+            received_at=self.at(days_ago - knobs.transit_days),
         )
-        lot.refresh_from_db()
 
     def build(self, knobs: Knobs | None = None) -> dict[str, Lot]:
         knobs = knobs or Knobs()
@@ -107,7 +103,7 @@ class VerdictChain:
                 occurred_at=self.at(knobs.stop_before_receipt_days_ago),
             )
             return {"drives": drives}
-        self.ship(drives, c.source, self.plant, c.recycler, 88, knobs)
+        self.ship(drives, self.plant, 88, knobs)
         mass = drives.mass_kg
         magnets_kg = (knobs.magnet_grams_per_drive * knobs.drives / 1000).quantize(Decimal("0.001"))
         residue_kg = mass - magnets_kg - (mass * knobs.undeclared_loss).quantize(Decimal("0.001"))
@@ -136,10 +132,10 @@ class VerdictChain:
         if knobs.via_country:
             abroad = FacilityFactory(organization=c.trader, name="Yard", country=knobs.via_country)
             CertificationFactory(facility=abroad, scheme="r2v3")
-            self.ship(magnets, c.recycler, abroad, c.trader, 48)
-            self.ship(magnets, c.trader, self.separation_plant, self.separator, 45)
+            self.ship(magnets, abroad, 48)
+            self.ship(magnets, self.separation_plant, 45)
         else:
-            self.ship(magnets, c.recycler, self.separation_plant, self.separator, 45)
+            self.ship(magnets, self.separation_plant, 45)
         concentrate_kg = (magnets.mass_kg * knobs.concentrate_ratio).quantize(Decimal("0.001"))
         concentrate = output_of(
             services.process_lots(
@@ -150,7 +146,7 @@ class VerdictChain:
                 occurred_at=self.at(40),
             )
         )
-        self.ship(concentrate, self.separator, self.refinery_plant, self.refinery, 38)
+        self.ship(concentrate, self.refinery_plant, 38)
         oxide_kg = (concentrate.mass_kg * knobs.oxide_ratio).quantize(Decimal("0.001"))
         slag = max(concentrate.mass_kg - oxide_kg, Decimal(0))
         oxide = output_of(
