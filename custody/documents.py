@@ -1,4 +1,9 @@
-"""JSON documents of a genealogy and a verdict, shared by the commands and the API."""
+"""JSON documents of a genealogy and a verdict, shared by the commands and the API. A mass the
+caller may not know (``custody.selectors.disclosure``) is null."""
+
+
+def _kg(mass) -> str | None:
+    return None if mass is None else str(mass)
 
 
 def genealogy_document(genealogy, shares) -> dict:
@@ -10,7 +15,7 @@ def genealogy_document(genealogy, shares) -> dict:
             {
                 "code": node.code,
                 "material": node.material,
-                "mass_kg": str(node.mass_kg),
+                "mass_kg": _kg(node.mass_kg),
                 "status": node.status,
                 "custodian": node.custodian,
                 "country": node.country,
@@ -21,7 +26,7 @@ def genealogy_document(genealogy, shares) -> dict:
     }
     codes = {node.id: node.code for node in genealogy.nodes} | {root.pk: root.code}
     document["links"] = [
-        {"parent": codes[parent], "child": codes[child], "mass_kg": str(mass)}
+        {"parent": codes[parent], "child": codes[child], "mass_kg": _kg(mass)}
         for parent, child, mass in genealogy.links
         if parent in codes and child in codes
     ]
@@ -58,10 +63,10 @@ def verdict_document(verdict) -> dict:
                 "kind": step.kind,
                 "facility": step.facility,
                 "occurred_at": step.occurred_at.isoformat(),
-                "mass_in_kg": str(step.mass_in_kg),
-                "mass_out_kg": str(step.mass_out_kg),
-                "residue_kg": str(step.residue_kg),
-                "loss_kg": str(step.loss_kg),
+                "mass_in_kg": _kg(step.mass_in_kg),
+                "mass_out_kg": _kg(step.mass_out_kg),
+                "residue_kg": _kg(step.residue_kg),
+                "loss_kg": _kg(step.loss_kg),
                 "lots_in": list(step.lots_in),
                 "lots_out": list(step.lots_out),
             }

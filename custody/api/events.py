@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.pagination import Cursor
 from rest_framework.response import Response
 
 from .. import services
@@ -20,10 +21,11 @@ class BatchResult(serializers.Serializer):
 
 
 class EventFeed(generics.ListAPIView):
-    """``GET``: every event the caller may see, oldest first, resumable from the cursor it was
-    given. ``POST``: record a batch of lot actions.
+    """``GET``: every event the caller may see, each once, resumable from the cursor it was
+    given: in the order it was written, and the history of a lot that becomes visible to the
+    caller when it does. ``POST``: record a batch of lot actions.
 
-    Events recorded in the last ``FEED_SETTLE_SECONDS`` are held back: ids are taken when a
+    What was written in the last ``FEED_SETTLE_SECONDS`` is held back: ids are taken when a
     transaction inserts, not when it commits, so a younger event could otherwise be read before
     an older one commits, and a cursor that moved past its id would never see it."""
 
@@ -49,7 +51,18 @@ class EventFeed(generics.ListAPIView):
         return Response({"events": EventSerializer(events, many=True).data}, status=201)
 
     class pagination_class(CursorPagination):
-        ordering = "id"
+        ordering = "position"  # the place in the caller's feed (``settled_events``)
+
+        def get_next_link(self):
+            """Never null: at the end of the feed, a cursor after its last event (or where
+            this page started), to poll from; an empty page means the caller is up to date."""
+            if self.has_next:
+                return super().get_next_link()
+            if self.page:
+                position = self._get_position_from_instance(self.page[-1], self.ordering)
+            else:
+                position = self.cursor.position if self.cursor else None
+            return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from .. import services
 from ..documents import genealogy_document, verdict_document
 from ..models import Lot
-from ..selectors.genealogy import DOWN, UP, contributions, trace_for
-from ..selectors.verdicts import assess
+from ..selectors.disclosure import trace_for, verdict_for
+from ..selectors.genealogy import DOWN, UP, contributions
 from ..selectors.visibility import lots_named, visible_lots
 from .auth import request_actor
 from .common import EVENT_RELATIONS, LOT_RELATIONS, idempotency_key, parsed
@@ -172,4 +172,5 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def verdict(self, request, code=None):
-        return Response(verdict_document(assess(self.get_object())))
+        verdict = verdict_for(request_actor(request).organization, self.get_object())
+        return Response(verdict_document(verdict))

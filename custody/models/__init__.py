@@ -1,7 +1,8 @@
 """Data only, one module per concept: lots and their manifests (``lots``), the ledger of custody
 events (``events``), transformations and lot links (``genealogy``), origin policies and stored
-verdicts (``policies``), the webhook outbox (``webhooks``) and idempotency records. The
-vocabulary they share (materials, statuses, kinds) is ``custody.kinds``."""
+verdicts (``policies``), the webhook outbox (``webhooks``), idempotency records, and which
+partner may see which lot, with each partner's event feed (``visibility``). The vocabulary they
+share (materials, statuses, kinds) is ``custody.kinds``."""
 
 from ..kinds import (
     CLOSED_STATUSES,
@@ -28,6 +29,7 @@ from .policies import (
     VerdictOutcome,
     YieldWindow,
 )
+from .visibility import FeedEntry, LotVisibility
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -43,11 +45,13 @@ __all__ = [
     "DeliveryStatus",
     "DriveContentWindow",
     "EventKind",
+    "FeedEntry",
     "IdempotencyRecord",
     "Lot",
     "LotLink",
     "LotStatus",
     "LotVerdict",
+    "LotVisibility",
     "Material",
     "OriginPolicy",
     "ResidueKind",

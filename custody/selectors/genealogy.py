@@ -14,7 +14,6 @@ from recyclers.models import Facility
 
 from ..hashing import GRAMS
 from ..models import Lot, LotLink
-from .visibility import may_see_lots
 
 UP, DOWN = "up", "down"
 
@@ -121,19 +120,6 @@ def trace(lot: Lot, direction: str = UP) -> Trace:
         .values_list("parent_id", "child_id", "mass_kg")
     )
     return Trace(root=lot, direction=direction, nodes=nodes, links=links)
-
-
-def trace_for(organization, lot: Lot, direction: str = UP) -> Trace:
-    """The genealogy as ``organization`` may see it: lots it never held are named by code,
-    material, mass and depth only (DESIGN invariant 8), without custodian, country or status."""
-    genealogy = trace(lot, direction)
-    nodes = Lot.objects.filter(pk__in=[node.id for node in genealogy.nodes])
-    visible = may_see_lots(organization, nodes)
-    genealogy.nodes = [
-        node if node.id in visible else node._replace(custodian=None, country=None, status=None)
-        for node in genealogy.nodes
-    ]
-    return genealogy
 
 
 @dataclass(frozen=True)

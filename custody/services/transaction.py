@@ -16,6 +16,7 @@ from django.utils import timezone
 from ..hashing import hash_event
 from ..models import CustodyEvent, Lot, WebhookDelivery
 from ..projection import PROJECTED_FIELDS
+from .visibility import record_visibility
 from .webhooks import publish_after_commit, queue_deliveries
 
 PROJECTED_COLUMNS = [field.removesuffix("_id") for field in PROJECTED_FIELDS]
@@ -71,8 +72,9 @@ class PendingWrites:
         return [event for event in self.events if event.lot_id == lot.pk]
 
     def flush(self) -> None:
-        """Insert the staged events, store their lots' new state, write their webhook
-        deliveries to the outbox."""
+        """Insert the staged events, store their lots' new state, record who may now see
+        their lots with the partners' feed entries, write their webhook deliveries to the
+        outbox (whose audiences read that record)."""
         if not self.events:
             return
         events, self.events = self.events, []
@@ -80,6 +82,7 @@ class PendingWrites:
         _seal(events, lots)
         CustodyEvent.objects.bulk_create(events)
         _store_projections(lots)
+        record_visibility(events)
         self.deliveries += queue_deliveries(events)
 
     def finish(self) -> None:
