@@ -139,8 +139,8 @@ def _postgres_rows(lot_codes, lot_ids, partition, chunk_size) -> Iterator[EventR
             while rows := cursor.fetchmany(chunk_size):
                 for row in rows:
                     # The cheapest way measured to an EventRow: a list, its two JSON columns
-                    # parsed in place, handed to tuple.__new__ (EventRow's own constructor, or
-                    # rebuilding the tuple from slices, costs a tenth more per row verified).
+                    # parsed in place, handed to tuple.__new__. EventRow's own constructor
+                    # costs verify_ledger 4 % more instructions per event, slices 2 %.
                     values = list(row)
                     values[DETAILS] = loads(values[DETAILS])
                     values[EVIDENCE] = loads(values[EVIDENCE])
@@ -188,7 +188,8 @@ def verify_rows(
     events = 0
     for row in rows:
         # The one positional read of an EventRow, into names that are its fields in order (a
-        # test holds them equal): seventeen reads by name cost this loop 5 % of its rate.
+        # test holds them equal): seventeen reads by name cost verify_ledger 2 % more
+        # instructions per event (valgrind, 300,000 events).
         (
             lot_id,
             lot_code,
