@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001` serves the demo on another port.
+PORT ?= 8000
 
 .PHONY: run test venv lint format migrate seed clean
 
@@ -16,8 +18,8 @@ $(STAMP): pyproject.toml
 
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 WEBHOOK_ALLOW_PRIVATE_NETWORKS=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(BIN)/python manage.py seed_demo --port $(PORT)
+	DEBUG=1 WEBHOOK_ALLOW_PRIVATE_NETWORKS=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

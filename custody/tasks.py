@@ -1,5 +1,5 @@
 """Celery tasks: thin wrappers around services and selectors. Loading this module (the app's
-``ready`` does) connects the webhook outbox to Celery."""
+``ready`` does) connects the webhook outbox and the stored verdicts' refresh to Celery."""
 
 import logging
 
@@ -7,8 +7,7 @@ from celery import shared_task
 
 from .api.serializers import webhook_payload
 from .selectors.verification import verify_ledger as verify_all_chains
-from .services import webhooks
-from .services.stored_verdicts import reassess_stale_lots
+from .services import stored_verdicts, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +29,14 @@ def verify_ledger() -> dict:
 @shared_task(name="custody.tasks.reassess_verdicts")
 def reassess_verdicts(everything: bool = False) -> int:
     """Refresh the stored verdicts (hourly the stale ones, nightly all of them)."""
-    return reassess_stale_lots(everything=everything)
+    return stored_verdicts.reassess_stale_lots(everything=everything)
+
+
+@shared_task(name="custody.tasks.reassess_lots")
+def reassess_lots(lot_ids: list[int]) -> int:
+    """After a ledger transaction commits: the stored verdicts of the lots it wrote and of the
+    lots downstream of them."""
+    return stored_verdicts.reassess_lots(lot_ids=lot_ids)
 
 
 @shared_task(name="custody.tasks.deliver_webhook")
@@ -63,4 +69,15 @@ def _publish(delivery_ids: list[int]) -> None:
     deliver_webhooks.delay(delivery_ids)
 
 
+def _reassess(lot_ids: list[int]) -> None:
+    if reassess_lots.app.conf.task_always_eager:
+        # In-process (make run, tests): apply(), not delay(). Eager delay() flips a process-wide
+        # Celery flag for the task's span, and writers in several threads (runserver, the
+        # concurrency tests) interleave and can leave it set: a later result.get() then fails.
+        reassess_lots.apply(args=(lot_ids,))
+    else:
+        reassess_lots.delay(lot_ids)
+
+
 webhooks.set_publisher(_publish)
+stored_verdicts.set_reassessor(_reassess)

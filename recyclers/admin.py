@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from .models import (
     Certification,
@@ -174,6 +175,12 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["user", "organization"]
     readonly_fields = ["created_at"]
+
+
+# The library registers an admin for its own APIKey model, whose keys belong to no organization
+# and which the API rejects: keys are made in one place, Organization API keys below.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
 
 
 @admin.register(OrganizationAPIKey)

@@ -4,12 +4,16 @@ Skipped with a reason when Chromium or Playwright is missing, unless ``REQUIRE_B
 (CI), where a missing browser is a failure.
 """
 
+import os
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 
+from custody.demo import data as demo_data
 from custody.models import EventKind, Lot
 from recyclers.models import Membership
 
@@ -28,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOT = Path("/tmp/lot_timeline.png")
+# Screenshots CI keeps as artifacts (.ci/run says where); ARTIFACTS_DIR overrides the folder.
+ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR") or Path(__file__).parents[1] / "artifacts")
 PASSWORD = "password"  # pytest-django's admin_user
 
 
@@ -190,3 +196,44 @@ def test_the_operator_quarantines_a_lot_with_a_reason(page, admin_user, chain, r
     row = page.locator('#ledger-timeline tr[data-kind="quarantined"]')
     assert "holding for inspection" in row.inner_text()
     assert row.locator(f'code[data-hash="{event.hash}"]').count() == 1
+
+
+def test_the_lot_list_fits_a_1440_pixel_screen_with_the_demo(page):
+    """Where each lot is, at a glance: code, material, mass, status, verdict and where it stands
+    (custodian, or in transit to its destination), with the filters beside, and no horizontal
+    scrolling at 1440 x 900, on the demo's own lots."""
+    call_command("seed_demo", "--force", stdout=StringIO())
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/admin/login/?next=/admin/custody/lot/")
+    page.fill("#id_username", demo_data.ADMIN_USERNAME)
+    page.fill("#id_password", demo_data.ADMIN_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/custody/lot/")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-lot-list.png"), full_page=True)
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= 1440, f"the lot list is {width} px wide at a 1440 px viewport"
+    # The admin scrolls a wide table inside its own box: that must not happen either.
+    table = page.evaluate(
+        "(() => { const box = document.querySelector('#changelist .results');"
+        " return [box.scrollWidth, box.clientWidth]; })()"
+    )
+    assert table[0] <= table[1], f"the table is {table[0]} px wide in a {table[1]} px box"
+    last_column = page.locator("#result_list thead th").last.bounding_box()
+    assert last_column["x"] + last_column["width"] <= 1440
+
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == Lot.objects.count()
+    headers = [
+        text.strip().lower() for text in page.locator("#result_list thead th").all_inner_texts()
+    ]
+    assert headers == ["", "code", "material", "mass kg", "status", "verdict", "where"]
+    assert page.locator("#changelist-filter").is_visible()
+    for title in ("verdict", "status", "material", "quarantined", "custodian country"):
+        assert page.locator("#changelist-filter").get_by_text(f"By {title}").count() == 1
+
+    in_transit = Lot.objects.filter(status="in_transit").select_related("destination").first()
+    row = rows.filter(has_text=in_transit.code)
+    assert f"in transit to {in_transit.destination.name}" in row.inner_text()
+    quarantined = Lot.objects.get(quarantined=True)
+    assert "QUARANTINED" in rows.filter(has_text=quarantined.code).inner_text()

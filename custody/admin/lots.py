@@ -171,19 +171,10 @@ LOT_FIELDS = [
 
 @admin.register(Lot)
 class LotAdmin(ReadOnlyAdmin):
-    list_display = [
-        "code",
-        "material",
-        "mass_kg",
-        "item_count",
-        "status",
-        "verdict_badge",
-        "quarantine_flag",
-        "custodian",
-        "destination",
-        "source_facility",
-        "updated_at",
-    ]
+    # Where each lot is, at a glance and without scrolling sideways on a 1440 px screen: the
+    # quarantine flag rides with the status, the destination with the custodian ("where"); item
+    # counts, source facilities and update times are on each lot's page (and in the filters).
+    list_display = ["code", "material", "mass_kg", "status_label", "verdict_badge", "where"]
     list_filter = [
         ("verdict__outcome", VerdictFilter),
         "status",
@@ -250,6 +241,26 @@ class LotAdmin(ReadOnlyAdmin):
             stored.assessed_at.strftime("%Y-%m-%d %H:%M UTC"),
             stored.get_outcome_display(),
         )
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, lot: Lot):
+        """The status, and the red quarantine flag under it when the lot is held."""
+        if lot.quarantined:
+            return format_html(
+                '{}<br><strong class="quarantine-flag">{}</strong>',
+                lot.get_status_display(),
+                "QUARANTINED",
+            )
+        return lot.get_status_display()
+
+    @admin.display(description="where", ordering="custodian__name")
+    def where(self, lot: Lot):
+        """The custodian facility; in transit (no custodian), the dispatch's destination."""
+        if lot.custodian_id:
+            return str(lot.custodian)
+        if lot.destination_id:
+            return f"in transit to {lot.destination}"
+        return "-"
 
     @admin.display(description="quarantined", ordering="quarantined")
     def quarantine_flag(self, lot: Lot):

@@ -33,7 +33,7 @@ def _compact(value) -> str:
 class Summary:
     """Reads an event's ``details`` into short labelled items, in a fixed readable order."""
 
-    def __init__(self, events: list[CustodyEvent], carriers: dict[int, Organization]):
+    def __init__(self, events: list[CustodyEvent], carriers: dict[int | str, Organization]):
         self.seq_by_uuid = {str(event.uuid): event.seq for event in events}
         self.carriers = carriers
 
@@ -82,8 +82,11 @@ class Summary:
         ]
 
     def _carrier(self, value, event):
-        carrier = self.carriers.get(value)
-        return str(carrier) if carrier else f"organization #{value}"
+        """Named by slug (or, in events recorded before slugs, by id)."""
+        carrier = self.carriers.get(value) if isinstance(value, int | str) else None
+        if carrier:
+            return str(carrier)
+        return value if isinstance(value, str) else f"organization #{value}"
 
     def _manifest(self, value, event):
         if not isinstance(value, dict):
@@ -102,7 +105,9 @@ class Summary:
         return render
 
 
-def timeline_rows(events: list[CustodyEvent], carriers: dict[int, Organization]) -> list[dict]:
+def timeline_rows(
+    events: list[CustodyEvent], carriers: dict[int | str, Organization]
+) -> list[dict]:
     summary = Summary(events, carriers)
     rows = []
     for event in events:

@@ -66,7 +66,8 @@ class Genealogy:
 class LotPage:
     lot: Lot
     events: list[CustodyEvent]  # by seq, with their actors and facilities
-    carriers: dict[int, Organization]  # the carriers the events' details name, by id
+    # The carriers the events' details name: by slug, or by id in events recorded before slugs.
+    carriers: dict[int | str, Organization]
     chain: VerificationReport
     manifest: ManifestSummary
     genealogy: Genealogy
@@ -97,13 +98,20 @@ def lot_page(lot: Lot) -> LotPage:
     )
 
 
-def _carriers(events: list[CustodyEvent]) -> dict[int, Organization]:
-    ids = {
-        event.details.get("carrier")
-        for event in events
-        if isinstance(event.details.get("carrier"), int)
-    }
-    return Organization.objects.in_bulk(ids) if ids else {}
+def _carriers(events: list[CustodyEvent]) -> dict[int | str, Organization]:
+    """A dispatch names its carrier by slug; one recorded before that, by id. One query."""
+    named = [event.details.get("carrier") for event in events]
+    ids = {value for value in named if isinstance(value, int) and not isinstance(value, bool)}
+    slugs = {value for value in named if isinstance(value, str) and value}
+    if not ids and not slugs:
+        return {}
+    carriers: dict[int | str, Organization] = {}
+    for organization in Organization.objects.filter(Q(pk__in=ids) | Q(slug__in=slugs)):
+        if organization.pk in ids:
+            carriers[organization.pk] = organization
+        if organization.slug in slugs:
+            carriers[organization.slug] = organization
+    return carriers
 
 
 def manifest_summary(lot: Lot) -> ManifestSummary:

@@ -65,7 +65,9 @@ def dispatch_lot(
         counterparty_facility=destination,
         mass_kg=declared,
         details={
-            "carrier": carrier.pk if carrier else None,
+            # By slug, as a request names it (events before this stored the organization's id;
+            # readers take both).
+            "carrier": carrier.slug if carrier else None,
             "seal_numbers": _clean_seal_numbers(seal_numbers),
             "note": note,
         },

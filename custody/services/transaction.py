@@ -16,6 +16,7 @@ from django.utils import timezone
 from ..hashing import hash_event
 from ..models import CustodyEvent, Lot, WebhookDelivery
 from ..projection import PROJECTED_FIELDS
+from .stored_verdicts import reassess_after_commit
 from .visibility import record_visibility
 from .webhooks import publish_after_commit, queue_deliveries
 
@@ -63,6 +64,7 @@ class PendingWrites:
         self.changed_lots: dict[int, Lot] = {}
         self.known_keys: dict[str, CustodyEvent] | None = None
         self.deliveries: list[WebhookDelivery] = []
+        self.written_lot_ids: set[int] = set()
 
     def stage(self, lot: Lot, event: CustodyEvent) -> None:
         self.events.append(event)
@@ -82,16 +84,20 @@ class PendingWrites:
         _seal(events, lots)
         CustodyEvent.objects.bulk_create(events)
         _store_projections(lots)
+        self.written_lot_ids.update(lot.pk for lot in lots)
         record_visibility(events)
         self.deliveries += queue_deliveries(events)
 
     def finish(self) -> None:
         """Write what is pending; once the transaction commits, hand its webhook deliveries to
-        the broker, all at once."""
+        the broker, all at once, and the lots it wrote for their stored verdicts' refresh."""
         self.flush()
         if self.deliveries:
             deliveries = self.deliveries
             transaction.on_commit(lambda: publish_after_commit(deliveries))
+        if self.written_lot_ids:
+            lot_ids = sorted(self.written_lot_ids)
+            transaction.on_commit(lambda: reassess_after_commit(lot_ids))
 
 
 def _seal(events: list[CustodyEvent], lots: list[Lot]) -> None:

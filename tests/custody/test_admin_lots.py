@@ -223,7 +223,7 @@ class TestLotPageSelector:
         receipt = lot.events.get(kind="received")
 
         assert [event.pk for event in page.events] == [event.pk for event in events]
-        assert page.carriers == {chain.carrier.pk: chain.carrier}
+        assert page.carriers == {chain.carrier.slug: chain.carrier}  # as the dispatch names it
         assert page.chain.ok is True
         assert page.chain.events == 3
         assert page.verdict.outcome == "non_compliant"

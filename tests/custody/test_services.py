@@ -59,7 +59,7 @@ class TestDispatchAndReceive:
         assert event.facility == chain.data_center
         assert event.counterparty_facility == chain.plant
         assert event.mass_kg == Decimal("2.005")
-        assert event.details["carrier"] == chain.carrier.pk
+        assert event.details["carrier"] == chain.carrier.slug  # as the request names it
         assert event.details["seal_numbers"] == ["S-1", "S-2"]
         assert event.prev_hash == lot.events.get(seq=1).hash
 

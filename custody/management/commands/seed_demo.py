@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from custody.demo import data, scenarios
+from custody.demo import data, policies, scenarios
 from custody.demo.builder import Builder
 from custody.services.stored_verdicts import reassess_stale_lots
 
@@ -21,13 +21,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Seed even with DEBUG off (never in production)."
         )
+        parser.add_argument(
+            "--port", type=int, default=8000, help="The port the admin's address names (make run)."
+        )
 
-    def handle(self, *args, force, **options):
+    def handle(self, *args, force, port, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates a known admin login: run it with DEBUG=1.")
         with transaction.atomic():
             organizations = data.seed_partners()
             admin = data.seed_admin(organizations["ledger-ops"])
+            policies.seed_policies()
         lots = scenarios.seed_lots(Builder(organizations, data.facilities()))
         reassess_stale_lots(everything=True)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -40,7 +44,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Admin: http://127.0.0.1:8000/admin/  user {admin.username!r}  "
+                f"Admin: http://127.0.0.1:{port}/admin/  user {admin.username!r}  "
                 f"password {data.ADMIN_PASSWORD!r}"
             )
         )
