@@ -161,9 +161,19 @@ if not DEBUG:
 
 # --- Cache (API throttling counts): Redis when there is one, shared by every process -------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# How long a request waits on Redis (a throttle count, a task's publish) before it goes on
+# without it: the throttle then counts in-process, the outbox's sweeper sends the webhooks.
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "1"))
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
     }
 
 # --- Partner API ------------------------------------------------------------------------------
@@ -216,6 +226,19 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A down or silent broker never holds a committed write's answer: a publish tries once and
+# gives up after REDIS_TIMEOUT_SECONDS (the outbox's sweeper sends what it did not take). The
+# worker and beat keep retrying their own connections (broker_connection_max_retries).
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    "max_retries": 0,  # connecting for a publish
+}
+CELERY_TASK_PUBLISH_RETRY = False
+# Results nobody reads are not stored: a task that keeps its result says so (verify_ledger).
+# Each publish of one would subscribe the web process to its result channel, for good.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
-from django.views.defaults import page_not_found
 from django.views.generic import RedirectView
+
+from custody.api import errors
 
 
 def healthz(request):
@@ -24,19 +25,8 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
 ]
 
-
-def not_found(request, exception=None):
-    """API paths answer with a problem document, even when no route matches."""
-    if request.path.startswith("/api/"):
-        body = {
-            "type": "https://ledger.example/problems/not_found",
-            "title": "Not found",
-            "status": 404,
-            "detail": "No such resource.",
-            "code": "not_found",
-        }
-        return JsonResponse(body, status=404, content_type="application/problem+json")
-    return page_not_found(request, exception)
-
-
-handler404 = not_found
+# Under /api/ every error page is a problem document (custody/api/errors.py), whatever failed.
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.not_found
+handler500 = errors.server_error

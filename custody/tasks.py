@@ -12,7 +12,7 @@ from .services import stored_verdicts, webhooks
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="custody.tasks.verify_ledger")
+@shared_task(name="custody.tasks.verify_ledger", ignore_result=False)  # its report is read
 def verify_ledger() -> dict:
     """Recompute every chain (scheduled nightly by beat); log each broken lot."""
     report = verify_all_chains()

@@ -1,16 +1,32 @@
 """Every API error as an RFC 9457 problem document (``application/problem+json``):
 ``type``, ``title``, ``status``, ``detail``, a stable ``code`` and, for invalid input, the
-field ``errors``. Domain errors keep the code their service raised."""
+field ``errors``. Domain errors keep the code their service raised.
+
+The views raise through ``problem_exception_handler``; what fails outside them (or in them
+unexpectedly) reaches Django's error handlers, which ``config/urls.py`` points at the pages
+below: under ``/api/`` they are problem documents too, never HTML. A database that cannot be
+reached (restarted, connection dropped) is a ``503 database_unavailable`` with ``Retry-After``:
+a retry with the same ``Idempotency-Key`` records the write once."""
+
+import logging
+import sys
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from ..errors import DomainError
 
+logger = logging.getLogger(__name__)
+
 PROBLEM_JSON = "application/problem+json"
+# What a lost database connection raises: the server restarted, the connection was dropped.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 5
 TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -22,10 +38,12 @@ TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
-def problem(status_code: int, code: str, detail: str, errors=None, headers=None) -> Response:
+def problem_body(status_code: int, code: str, detail: str, errors=None) -> dict:
     body = {
         "type": f"https://ledger.example/problems/{code}",
         "title": TITLES.get(status_code, "Error"),
@@ -35,12 +53,29 @@ def problem(status_code: int, code: str, detail: str, errors=None, headers=None)
     }
     if errors:
         body["errors"] = errors
+    return body
+
+
+def problem(status_code: int, code: str, detail: str, errors=None, headers=None) -> Response:
+    body = problem_body(status_code, code, detail, errors)
     response = Response(body, status=status_code, headers=headers)
     response.content_type = PROBLEM_JSON
     return response
 
 
+def database_unavailable(exc: Exception) -> tuple[int, str, str, dict]:
+    logger.error("Database unavailable: %s", exc, exc_info=exc)
+    detail = (
+        "The database could not be reached. Retry with the same Idempotency-Key: a write is "
+        "recorded once."
+    )
+    return 503, "database_unavailable", detail, {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, DATABASE_ERRORS):
+        status_code, code, detail, headers = database_unavailable(exc)
+        return problem(status_code, code, detail, headers=headers)
     if isinstance(exc, DomainError):
         errors = (
             [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else None
@@ -52,7 +87,7 @@ def problem_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
-        return None  # an unexpected error: Django's 500, logged
+        return None  # an unexpected error: Django logs it and answers with server_error below
     headers = {key: value for key, value in response.headers.items() if key != "Content-Type"}
     if isinstance(exc, exceptions.ValidationError):
         return problem(
@@ -92,3 +127,50 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
             "message": str(detail),
         }
     ]
+
+
+# --- Django's error handlers (``config/urls.py``): problem documents under /api/ -------------
+
+
+def is_api(request) -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def problem_page(status_code: int, code: str, detail: str, headers=None) -> JsonResponse:
+    return JsonResponse(
+        problem_body(status_code, code, detail),
+        status=status_code,
+        content_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def bad_request(request, exception=None):
+    if is_api(request):
+        return problem_page(400, "bad_request", "The request could not be read.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if is_api(request):
+        return problem_page(403, "permission_denied", "You do not have permission to do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def not_found(request, exception=None):
+    """API paths answer with a problem document, even when no route matches."""
+    if is_api(request):
+        return problem_page(404, "not_found", "No such resource.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """An exception no view handled (Django has logged it with its traceback): a 500 problem
+    document, or a 503 if it was the database's."""
+    if not is_api(request):
+        return defaults.server_error(request)
+    exc = sys.exc_info()[1]  # Django calls this while handling the exception
+    if isinstance(exc, DATABASE_ERRORS):
+        status_code, code, detail, headers = database_unavailable(exc)
+        return problem_page(status_code, code, detail, headers)
+    return problem_page(500, "server_error", "An unexpected error occurred; it has been logged.")
