@@ -57,8 +57,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # API bodies over API_MAX_BODY_BYTES are refused (413) before anything reads them.
+    "custody.api.middleware.BodyLimits",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, without the slash-appending redirect of API writes (it turns a POST into a GET).
+    "custody.api.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -183,7 +186,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["custody.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "custody.api.pagination.CursorPagination",
     "PAGE_SIZE": 100,
@@ -197,6 +200,8 @@ REST_FRAMEWORK = {
 FEED_SETTLE_SECONDS = int(os.environ.get("FEED_SETTLE_SECONDS", "5"))
 # How long a partner may retry a write and get its first answer back.
 IDEMPOTENCY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")))
+# The largest request body the API reads (JSON or CSV); a larger one is a 413.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rare-earth custody ledger: partner API",
     "DESCRIPTION": (

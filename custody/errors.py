@@ -60,6 +60,7 @@ class ErrorCode(StrEnum):
     # times
     NAIVE_TIME = "naive_time"
     TIME_IN_FUTURE = "time_in_future"
+    TIME_OUT_OF_RANGE = "time_out_of_range"
     # what a request declares
     INVALID_MATERIAL = "invalid_material"
     NOT_SOURCE_MATERIAL = "not_source_material"
@@ -70,6 +71,7 @@ class ErrorCode(StrEnum):
     INVALID_TEXT = "invalid_text"
     TEXT_TOO_LONG = "text_too_long"
     INVALID_DETAILS = "invalid_details"
+    TOO_DEEP = "too_deep"
     INVALID_SEAL_NUMBERS = "invalid_seal_numbers"
     INVALID_SEALS_INTACT = "invalid_seals_intact"
     INVALID_RESIDUE_KIND = "invalid_residue_kind"
@@ -79,6 +81,7 @@ class ErrorCode(StrEnum):
     NOTHING_TO_CORRECT = "nothing_to_correct"
     # manifests
     EMPTY_MANIFEST = "empty_manifest"
+    MANIFEST_TOO_LARGE = "manifest_too_large"
     INVALID_CATEGORY = "invalid_category"
     INVALID_SANITIZATION_METHOD = "invalid_sanitization_method"
     SANITIZED_AFTER_PICKUP = "sanitized_after_pickup"

@@ -28,6 +28,8 @@ import orjson
 
 CANONICAL_VERSION = 1
 INT64 = range(-(2**63), 2**63)
+# Deeper than this is refused, well before Python's recursion limit or orjson's (255 levels).
+MAX_NESTING = 64
 GRAMS = Decimal("0.001")
 
 
@@ -47,11 +49,12 @@ def format_mass(mass: Decimal | None) -> str | None:
     return f"{Decimal(mass).quantize(GRAMS):f}"
 
 
-def ledger_json(value):
+def ledger_json(value, _depth: int = 0):
     """Turn a value into what the ledger stores and hashes in ``details``.
 
     Decimals become mass-style strings, datetimes UTC strings, dates ISO strings, tuples lists.
-    Floats, NUL characters and lone surrogates are refused: jsonb would change or reject them.
+    Floats, NUL characters and lone surrogates are refused: jsonb would change or reject them;
+    so are objects and lists nested more than ``MAX_NESTING`` levels.
     """
     if value is None or isinstance(value, bool):
         return value
@@ -73,10 +76,12 @@ def ledger_json(value):
         return format_time(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Mapping | list | tuple) and _depth >= MAX_NESTING:
+        raise NotCanonical(f"nested deeper than {MAX_NESTING} levels")
     if isinstance(value, Mapping):
-        return {str(ledger_json(key)): ledger_json(item) for key, item in value.items()}
+        return {str(ledger_json(key)): ledger_json(item, _depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [ledger_json(item) for item in value]
+        return [ledger_json(item, _depth + 1) for item in value]
     raise NotCanonical(f"{type(value).__name__} is not allowed in the ledger")
 
 

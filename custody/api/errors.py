@@ -11,7 +11,7 @@ a retry with the same ``Idempotency-Key`` records the write once."""
 import logging
 import sys
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -35,6 +35,8 @@ TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    411: "Length required",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
@@ -146,6 +148,8 @@ def problem_page(status_code: int, code: str, detail: str, headers=None) -> Json
 
 
 def bad_request(request, exception=None):
+    if is_api(request) and isinstance(exception, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problem_page(413, "body_too_large", "The request body is too large.")
     if is_api(request):
         return problem_page(400, "bad_request", "The request could not be read.")
     return defaults.bad_request(request, exception)

@@ -10,6 +10,7 @@ from recyclers.models import Facility, Organization
 
 from ..models import AssetCategory, SanitizationMethod
 from ..services import AssetLine
+from ..services.validation import MAX_ITEM_COUNT, PLAIN_DECIMAL
 
 
 class Strict(serializers.Serializer):
@@ -26,23 +27,39 @@ class Strict(serializers.Serializer):
 
 
 class Mass(serializers.DecimalField):
+    """A decimal string such as ``"1250.5"`` (digits and a point, a minus sign for the service
+    to refuse), or a JSON number. ``Decimal()`` would also take ``" 1"``, ``"+1"``, ``"1e3"``,
+    ``"1_000"`` and other scripts' digits: refused here, before it sees them."""
+
     def __init__(self, **kwargs):
         super().__init__(max_digits=14, decimal_places=3, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (isinstance(data, str) and not PLAIN_DECIMAL.fullmatch(data)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ItemCount(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            required=False, allow_null=True, default=None, max_value=MAX_ITEM_COUNT, **kwargs
+        )
 
 
 class Moment(serializers.DateTimeField):
     def to_internal_value(self, value):
         moment = super().to_internal_value(value)
-        if isinstance(value, str) and not _has_offset(value):
+        if isinstance(value, str) and not has_offset(value):
             raise serializers.ValidationError(
                 "Give the time with its UTC offset.", code="naive_time"
             )
         return moment
 
 
-def _has_offset(text: str) -> bool:
+def has_offset(text: str) -> bool:
     tail = text.strip()[-6:]
-    return text.strip().endswith(("Z", "z")) or (tail[0] in "+-" and ":" in tail)
+    return tail.endswith(("Z", "z")) or (tail[:1] in ("+", "-") and ":" in tail)
 
 
 @extend_schema_field(
@@ -96,17 +113,23 @@ class AssetLineInput(Strict):
     sanitized_at = Moment(required=False, allow_null=True, default=None)
 
 
+# The most lines one request may add to a manifest (JSON assets or CSV rows): the request must
+# be done well within the server's timeout (README, "Partner API";
+# benchmarks/manifest_upload.py measures it).
+MAX_MANIFEST_ROWS = 10_000
+
+
 class RegisterPickupInput(Strict):
     facility = FacilityRef()
     material = serializers.CharField(max_length=32)
     mass_kg = Mass()
-    item_count = serializers.IntegerField(required=False, allow_null=True, default=None)
+    item_count = ItemCount()
     occurred_at = Moment(required=False, default=None)
     external_ref = serializers.CharField(
         max_length=100, required=False, default="", allow_blank=True
     )
     evidence = Evidence()
-    assets = AssetLineInput(many=True, allow_empty=True, max_length=100_000)
+    assets = AssetLineInput(many=True, allow_empty=True, max_length=MAX_MANIFEST_ROWS)
 
     def service_arguments(self) -> dict:
         data = dict(self.validated_data)
@@ -178,7 +201,7 @@ class ConsumeInput(Strict):
 class ProduceInput(Strict):
     material = serializers.CharField(max_length=32)
     mass_kg = Mass()
-    item_count = serializers.IntegerField(required=False, allow_null=True, default=None)
+    item_count = ItemCount()
     external_ref = serializers.CharField(
         max_length=100, required=False, default="", allow_blank=True
     )

@@ -75,7 +75,9 @@ class EventPagination(CursorPagination):
 class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = LotSerializer
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = "[^/\\x00]+"  # a NUL is no code: 404, not a query PostgreSQL refuses
+    # DRF calls the handler named after the method: TRACE must not reach the ``trace`` action.
+    http_method_names = ["get", "post", "head", "options"]
     filterset_class = LotFilter
 
     def get_queryset(self):

@@ -15,6 +15,8 @@ REQUEST_CODES = {
     "not_found": "404: no such resource, or not one the caller may see",
     "method_not_allowed": "405",
     "not_acceptable": "406",
+    "length_required": "411: a chunked body the server cannot read to its end",
+    "body_too_large": "413: the body is larger than API_MAX_BODY_BYTES",
     "unsupported_media_type": "415",
     "throttled": "429: see Retry-After",
 }
@@ -67,7 +69,9 @@ WRITE_ERRORS = {
     **READ_ERRORS,
     "400": "Malformed or invalid input, or a missing Idempotency-Key.",
     "409": "The lot's state does not allow it now.",
-    "422": "A custody rule refuses it, or the Idempotency-Key was used for another request.",
+    "413": "The body is larger than API_MAX_BODY_BYTES.",
+    "422": "A custody rule refuses it, the JSON nests too deep (`too_deep`), or the "
+    "Idempotency-Key was used for another request.",
 }
 
 

@@ -13,7 +13,7 @@ from .chain import append_event, event_of, has_event_after, lock_lot
 from .guards import is_operator, require_writer
 from .replays import find_replay
 from .transaction import ledger_write
-from .validation import clean_mass, clean_occurred_at, require_text
+from .validation import clean_mass, clean_nesting, clean_occurred_at, require_text
 
 # Kinds whose mass is the lot's mass from then on; a correction of the latest one moves it.
 MASS_SETTING_KINDS = {EventKind.REGISTERED, EventKind.RECEIVED, EventKind.WEIGHED}
@@ -51,6 +51,7 @@ def correct_event(
             "can correct that event.",
             field="corrects",
         )
+    clean_nesting(corrections, field="corrections")
     if mass_kg is None and not corrections:
         raise DomainError(
             ErrorCode.NOTHING_TO_CORRECT,

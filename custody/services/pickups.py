@@ -3,7 +3,7 @@
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,7 +33,13 @@ from .guards import (
 )
 from .replays import find_replay
 from .transaction import ledger_write
-from .validation import clean_item_count, clean_mass, clean_occurred_at, clean_text
+from .validation import (
+    clean_item_count,
+    clean_mass,
+    clean_occurred_at,
+    clean_text,
+    clean_time_range,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,20 @@ class AssetLine:
     sanitization_method: str = ""
     sanitization_certificate: str = ""
     sanitized_at: datetime | None = None
+
+
+# The most lines a lot's manifest may hold: each amendment digests the whole manifest again, so
+# a larger one would keep a web worker busy for too long (README, "Partner API").
+MAX_MANIFEST_LINES = 50_000
+LINE_FIELDS = tuple(field.name for field in fields(AssetLine))
+CATEGORIES = frozenset(AssetCategory.values)
+SANITIZATION_METHODS = frozenset(SanitizationMethod.values)
+
+
+def line_values(line: AssetLine) -> dict:
+    """A line's fields by name: ``dataclasses.asdict`` without its deep copy of every value
+    (the values are immutable), which made it the slowest step of a large manifest."""
+    return {name: getattr(line, name) for name in LINE_FIELDS}
 
 
 @ledger_write
@@ -84,7 +104,7 @@ def register_pickup(
 
     lot = new_lot(facility, material, mass_kg, occurred_at, external_ref, source=True)
     Asset.objects.bulk_create(
-        Asset(lot=lot, line_no=number, **asdict(line)) for number, line in enumerate(assets, 1)
+        Asset(lot=lot, line_no=number, **line_values(line)) for number, line in enumerate(assets, 1)
     )
     append_event(
         lot=lot,
@@ -121,7 +141,7 @@ def manifest_record(assets: Sequence[AssetLine]) -> dict:
 
 def manifest_digest(assets: Sequence[AssetLine]) -> str:
     """SHA-256 of the canonical manifest, so that the registered event commits to it."""
-    lines = [ledger_json(asdict(line)) for line in assets]
+    lines = [ledger_json(line_values(line)) for line in assets]
     return hashlib.sha256(canonical_bytes({"lines": lines})).hexdigest()
 
 
@@ -140,6 +160,16 @@ MANIFEST_TEXT_FIELDS = {
 }
 
 
+def _check_manifest_size(lines: int, held: int = 0) -> None:
+    if lines > MAX_MANIFEST_LINES:
+        raise DomainError(
+            ErrorCode.MANIFEST_TOO_LARGE,
+            f"A manifest holds at most {MAX_MANIFEST_LINES:,} lines ({lines:,} with these, "
+            f"{held:,} already): register the rest as another pickup.",
+            field="assets",
+        )
+
+
 def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
     if not assets:
         raise DomainError(
@@ -147,18 +177,19 @@ def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
             "A pickup needs its asset manifest (one line at least).",
             field="assets",
         )
+    _check_manifest_size(len(assets))
     serials: set[str] = set()
     for number, line in enumerate(assets, 1):
         field = f"assets[{number - 1}]"
         for name, max_length in MANIFEST_TEXT_FIELDS.items():
             clean_text(getattr(line, name), field=f"{field}.{name}", max_length=max_length)
-        if line.category not in AssetCategory.values:
+        if line.category not in CATEGORIES:
             raise DomainError(
                 ErrorCode.INVALID_CATEGORY,
                 f"Line {number}: unknown category {line.category!r}.",
                 field=f"{field}.category",
             )
-        if line.sanitization_method and line.sanitization_method not in SanitizationMethod.values:
+        if line.sanitization_method and line.sanitization_method not in SANITIZATION_METHODS:
             raise DomainError(
                 ErrorCode.INVALID_SANITIZATION_METHOD,
                 f"Line {number}: {line.sanitization_method!r} is not a NIST SP 800-88 method "
@@ -167,6 +198,8 @@ def _check_manifest(assets: Sequence[AssetLine], occurred_at: datetime) -> None:
             )
         if line.weight_kg is not None:
             clean_mass(line.weight_kg, field=f"{field}.weight_kg")
+        if line.sanitized_at is not None:
+            clean_time_range(line.sanitized_at, field=f"{field}.sanitized_at")
         if line.sanitized_at is not None and line.sanitized_at > occurred_at:
             raise DomainError(
                 ErrorCode.SANITIZED_AFTER_PICKUP,
@@ -211,6 +244,7 @@ def amend_manifest(
     occurred_at = clean_occurred_at(occurred_at, lot=lot)
     _check_manifest(assets, occurred_at)
     existing = list(lot.assets.order_by("line_no"))
+    _check_manifest_size(len(existing) + len(assets), held=len(existing))
     taken = {asset.serial for asset in existing if asset.serial}
     for number, line in enumerate(assets):
         if line.serial and line.serial in taken:
@@ -220,7 +254,7 @@ def amend_manifest(
                 field=f"assets[{number}].serial",
             )
     Asset.objects.bulk_create(
-        Asset(lot=lot, line_no=len(existing) + number, **asdict(line))
+        Asset(lot=lot, line_no=len(existing) + number, **line_values(line))
         for number, line in enumerate(assets, 1)
     )
     every_line = [

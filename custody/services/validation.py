@@ -3,7 +3,7 @@ raises ``DomainError`` with a stable code and the field, or returns the clean va
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -13,6 +13,13 @@ from ..errors import DomainError, ErrorCode
 from ..models import Lot
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# A mass as text: ASCII digits and at most one point, nothing else (no sign but a minus, no
+# exponent, no spaces, no "_", no other scripts' digits), though Decimal() would take them all.
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# The item_count columns are PositiveIntegerField: a PostgreSQL integer.
+MAX_ITEM_COUNT = 2**31 - 1
+# How deep objects and lists a request declares (a correction's ``corrections``) may nest.
+MAX_DEPTH = 32
 
 
 def max_lot_mass() -> Decimal:
@@ -20,10 +27,17 @@ def max_lot_mass() -> Decimal:
 
 
 def clean_mass(value, *, field: str = "mass_kg", allow_zero: bool = False) -> Decimal:
-    """A mass in kg: a Decimal (or int, or decimal string), gram precision, within bounds."""
+    """A mass in kg: a Decimal (or int, or plain decimal string such as ``"1250.5"``), gram
+    precision, within bounds."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise DomainError(
             ErrorCode.INVALID_MASS, "Mass must be a decimal number of kg.", field=field
+        )
+    if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value):
+        raise DomainError(
+            ErrorCode.INVALID_MASS,
+            f"{value[:40]!r} is not a plain decimal number of kg (digits and a point: 1250.5).",
+            field=field,
         )
     try:
         mass = Decimal(value)
@@ -61,6 +75,43 @@ def clean_item_count(value, *, minimum: int = 0, field: str = "item_count") -> i
         raise DomainError(
             ErrorCode.INVALID_ITEM_COUNT, f"Item count must be {minimum} or more.", field=field
         )
+    if value > MAX_ITEM_COUNT:
+        raise DomainError(
+            ErrorCode.INVALID_ITEM_COUNT,
+            f"Item count must be at most {MAX_ITEM_COUNT}.",
+            field=field,
+        )
+    return value
+
+
+def clean_time_range(value: datetime, *, field: str) -> datetime:
+    """A time the columns can hold: an aware time whose UTC value is within years 1 to 9999
+    (``0001-01-01T00:00:00+01:00`` is in year 0 in UTC)."""
+    if timezone.is_aware(value):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise DomainError(
+                ErrorCode.TIME_OUT_OF_RANGE,
+                f"{value.isoformat()} is outside the years 1 to 9999 in UTC.",
+                field=field,
+            ) from None
+    return value
+
+
+def clean_nesting(value, *, field: str, limit: int = MAX_DEPTH):
+    """Objects and lists nested at most ``limit`` levels (``{"a": {}}`` is two). Walked level
+    by level, without recursion: a value nested a thousand deep is refused, not a crash."""
+    level, depth = [value], 0
+    while level := [item for item in level if isinstance(item, dict | list | tuple)]:
+        depth += 1
+        if depth > limit:
+            raise DomainError(
+                ErrorCode.TOO_DEEP, f"Nested deeper than {limit} levels.", field=field
+            )
+        level = [
+            child for item in level for child in (item.values() if isinstance(item, dict) else item)
+        ]
     return value
 
 
@@ -73,6 +124,7 @@ def clean_occurred_at(value: datetime | None, *, lot: Lot | None = None) -> date
         raise DomainError(
             ErrorCode.NAIVE_TIME, "Times need a UTC offset (ISO 8601).", field="occurred_at"
         )
+    clean_time_range(value, field="occurred_at")
     if value > now + settings.CUSTODY["CLOCK_SKEW"]:
         raise DomainError(
             ErrorCode.TIME_IN_FUTURE, f"{value.isoformat()} is in the future.", field="occurred_at"

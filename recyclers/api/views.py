@@ -66,6 +66,7 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Organization.objects.prefetch_related("roles")
     serializer_class = OrganizationSerializer
     lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # a slug: anything else (a NUL) is a 404
 
 
 class FacilityViewSet(viewsets.ReadOnlyModelViewSet):
