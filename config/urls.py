@@ -8,9 +8,14 @@ from custody.api import errors
 
 
 def healthz(request):
-    """Liveness and readiness in one: the process answers and the database does too."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness and readiness in one: the process answers and the database does too. A
+    database that cannot be reached is a 503 problem document, for load balancers and probes
+    alike."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except errors.DATABASE_ERRORS as exc:
+        return errors.problem_page(*errors.database_unavailable(exc))
     return JsonResponse({"status": "ok"})
 
 

@@ -14,7 +14,8 @@ from ..services.validation import MAX_ITEM_COUNT, PLAIN_DECIMAL
 
 
 class Strict(serializers.Serializer):
-    """Refuses fields it does not know: a typo must not pass for an omission."""
+    """Refuses fields it does not know, and fields the server sets: a typo must not pass for
+    an omission, nor a chosen ``secret`` or ``id`` be silently replaced."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -22,6 +23,12 @@ class Strict(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError(
                     {name: ["Unknown field."] for name in unknown}, code="unknown_field"
+                )
+            read_only = sorted(name for name in data if self.fields[name].read_only)
+            if read_only:
+                raise serializers.ValidationError(
+                    {name: ["Set by the server; it cannot be sent."] for name in read_only},
+                    code="read_only_field",
                 )
         return super().to_internal_value(data)
 

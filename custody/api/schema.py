@@ -64,6 +64,9 @@ READ_ERRORS = {
     "403": "Not allowed.",
     "404": "No such resource, or not one the caller may see.",
     "429": "Too many requests; see Retry-After.",
+    "500": "An unexpected error; it has been logged.",
+    "503": "The database could not be reached; see Retry-After. Retry a write with the same "
+    "Idempotency-Key: it is recorded once.",
 }
 WRITE_ERRORS = {
     **READ_ERRORS,

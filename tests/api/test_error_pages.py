@@ -94,3 +94,26 @@ def test_each_of_djangos_error_handlers_answers_a_problem_under_api_and_html_els
             assert_problem(response, status, code)
         else:
             assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_health_check_answers_a_503_problem_when_the_database_is_gone(db, client, monkeypatch):
+    """Load balancers and probes read /healthz: a lost database is a 503 they can act on, not
+    Django's HTML 500."""
+    from config import urls
+
+    class Gone:
+        def cursor(self):
+            raise OperationalError("could not connect to server")
+
+    assert client.get("/healthz").json() == {"status": "ok"}
+    monkeypatch.setattr(urls, "connection", Gone())
+    response = answering(client).get("/healthz")
+    assert_problem(response, 503, "database_unavailable")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_the_schema_documents_the_500_and_503_problems(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for path in schema["paths"].values():
+        for operation in path.values():
+            assert {"500", "503"} <= set(operation["responses"]), operation["operationId"]

@@ -108,6 +108,21 @@ def test_unknown_fields_are_refused_like_everywhere_in_the_api(chain, production
     assert not WebhookSubscription.objects.exists()
 
 
+def test_fields_the_server_sets_are_refused_not_silently_replaced(chain, production):
+    """A partner that sends its own ``secret`` would otherwise sign-check with a secret the
+    server never used."""
+    answered = subscribe(
+        chain,
+        {"url": "https://hooks.partner.example/custody", "secret": "mine", "id": 7},
+    )
+    assert answered.status_code == 400
+    assert sorted((error["field"], error["code"]) for error in answered.json()["errors"]) == [
+        ("id", "read_only_field"),
+        ("secret", "read_only_field"),
+    ]
+    assert not WebhookSubscription.objects.exists()
+
+
 def test_in_development_loopback_private_and_http_are_admitted(chain, settings, resolver):
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     resolver.table.update(NAMES)
