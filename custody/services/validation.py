@@ -90,10 +90,11 @@ def clean_item_count(value, *, minimum: int = 0, field: str = "item_count") -> i
 
 def clean_time_range(value: datetime, *, field: str) -> datetime:
     """A time the columns can hold: an aware time whose UTC value is within years 1 to 9999
-    (``0001-01-01T00:00:00+01:00`` is in year 0 in UTC)."""
+    (``0001-01-01T00:00:00+01:00`` is in year 0 in UTC), returned in UTC."""
     if timezone.is_aware(value):
         try:
-            value.astimezone(UTC)
+            # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python takes (+16:00).
+            return value.astimezone(UTC)
         except OverflowError:
             raise DomainError(
                 ErrorCode.TIME_OUT_OF_RANGE,
@@ -133,7 +134,7 @@ def clean_occurred_at(
         return now
     if not isinstance(value, datetime) or timezone.is_naive(value):
         raise DomainError(ErrorCode.NAIVE_TIME, "Times need a UTC offset (ISO 8601).", field=field)
-    clean_time_range(value, field=field)
+    value = clean_time_range(value, field=field)
     floor = settings.CUSTODY["OCCURRED_AT_FLOOR"]
     if value < floor:
         raise DomainError(

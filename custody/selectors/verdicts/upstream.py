@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from recyclers.models import Facility
 
+from ...kinds import CORRECTABLE_FIELDS, LEAVES_SOURCE
 from ...models import EventKind, Lot, Transformation
 from ..genealogy import lineage, source_shares, upstream_links
 from ..verification import EventRow, event_rows
@@ -154,14 +155,20 @@ def _event_views(rows: Iterable[EventRow]) -> dict[int, list[EventView]]:
     """Events by lot, with every correction merged into the event it corrects."""
     by_lot: dict[int, list[EventView]] = defaultdict(list)
     corrections: dict[str, tuple[dict, Decimal | None]] = {}
+    left_source: set[int] = set()
     corrected = EventKind.CORRECTED
     for row in rows:
         mass, details, corrects = row.mass_kg, row.details, row.corrects_uuid
         if mass is not None:
             mass = Decimal(mass)
+        if row.kind in LEAVES_SOURCE:
+            left_source.add(row.lot_id)
         if corrects and row.kind == corrected:
             fields, corrected_mass = corrections.get(corrects, ({}, None))
-            fields = {**fields, **details.get("corrections", {})}
+            fields = {
+                **fields,
+                **_correctable(details, manifest_open=row.lot_id not in left_source),
+            }
             corrections[corrects] = (fields, mass if mass is not None else corrected_mass)
         lot_id = row.lot_id
         by_lot[lot_id].append(
@@ -184,13 +191,40 @@ def _event_views(rows: Iterable[EventRow]) -> dict[int, list[EventView]]:
     return by_lot
 
 
+def _correctable(details: dict, *, manifest_open: bool) -> dict:
+    """The fields of a correction that a correction may change. Ledgers written before
+    corrections were checked may hold others: they are not read. A manifest counts only while
+    the lot was at its data center, as an amendment records it."""
+    kind = details.get("corrected_kind")
+    allowed = CORRECTABLE_FIELDS.get(kind, frozenset())
+    if kind == EventKind.REGISTERED and manifest_open:
+        allowed = allowed | {"manifest"}
+    corrections = details.get("corrections")
+    if not isinstance(corrections, dict):
+        return {}
+    return {name: value for name, value in corrections.items() if name in allowed}
+
+
 def _corrected(event: EventView, corrections) -> EventView:
     if event.uuid not in corrections:
         return event
     fields, mass = corrections[event.uuid]
     return event._replace(
-        details={**event.details, **fields}, mass_kg=mass if mass is not None else event.mass_kg
+        occurred_at=_corrected_time(fields.get("occurred_at"), event.occurred_at),
+        details={**event.details, **fields},
+        mass_kg=mass if mass is not None else event.mass_kg,
     )
+
+
+def _corrected_time(corrected, recorded: datetime) -> datetime:
+    """A corrected time, as a checked correction records it; else the event's own."""
+    if not isinstance(corrected, str):
+        return recorded
+    try:
+        moment = datetime.fromisoformat(corrected)
+    except ValueError:
+        return recorded
+    return moment if moment.tzinfo is not None else recorded
 
 
 def _manifest_stats(lots: dict[int, LotRow], events: dict[int, list[EventView]]):
