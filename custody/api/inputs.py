@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from recyclers.models import Facility, Organization
 
+from ..kinds import CORRECTABLE_FIELDS
 from ..models import AssetCategory, SanitizationMethod
 from ..services import AssetLine
 from ..services.validation import MAX_ITEM_COUNT, PLAIN_DECIMAL
@@ -192,7 +193,16 @@ class CorrectInput(Common):
     corrects = serializers.UUIDField(help_text="The uuid of the wrong event of this lot.")
     reason = serializers.CharField(max_length=2000)
     mass_kg = Mass(required=False, allow_null=True, default=None)
-    corrections = serializers.DictField(required=False, default=dict)
+    corrections = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The corrected fields, by the kind of the corrected event: "
+        + "; ".join(
+            f"{kind}: {', '.join(sorted(fields)) or 'none'}"
+            for kind, fields in CORRECTABLE_FIELDS.items()
+        )
+        + ". A manifest changes only through POST /lots/{code}/manifest/.",
+    )
 
 
 class ConsumeInput(Strict):
