@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custody import services
 from custody.hashing import content_hash, event_content, format_time, hash_event, ledger_json
 from custody.models import CustodyEvent
-from custody.selectors.verification import verify_ledger
+from custody.selectors.verification import POSTGRES_TIME, verify_ledger
 
 from ..conftest import refused
 
@@ -130,3 +131,20 @@ def test_every_accepted_time_hashes_the_same_in_the_writer_and_the_verifier(
     assert hash_event(event) == event.hash
     report = verify_ledger([lot.code])
     assert report.ok, [str(broken) for broken in report.broken]
+
+
+@pytest.mark.postgres
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=offsets
+    )
+)
+def test_postgresql_formats_every_time_as_the_writer_does(db, moment):
+    """The verifier reads times formatted by PostgreSQL: the same text, years 1 to 9999."""
+    with connection.cursor() as cursor:
+        # In UTC, as the ledger stores it (PostgreSQL refuses offsets past 15:59).
+        cursor.execute(
+            f"SELECT {POSTGRES_TIME.format('%s::timestamptz')}", [moment.astimezone(UTC)]
+        )
+        assert cursor.fetchone()[0] == format_time(moment)
