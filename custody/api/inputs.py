@@ -11,7 +11,15 @@ from recyclers.models import Facility, Organization
 from ..kinds import CORRECTABLE_FIELDS
 from ..models import AssetCategory, SanitizationMethod
 from ..services import AssetLine
-from ..services.validation import MAX_ITEM_COUNT, PLAIN_DECIMAL
+from ..services.validation import (
+    MAX_ITEM_COUNT,
+    MAX_SEALS,
+    METHOD_LENGTH,
+    NOTE_LENGTH,
+    PLAIN_DECIMAL,
+    REFERENCE_LENGTH,
+    SEAL_LENGTH,
+)
 
 
 class Strict(serializers.Serializer):
@@ -154,44 +162,59 @@ class DispatchInput(Common):
     destination = FacilityRef()
     carrier = OrganizationRef(required=False, allow_null=True, default=None)
     seal_numbers = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, default=list, max_length=100
+        child=serializers.CharField(max_length=SEAL_LENGTH),
+        required=False,
+        default=list,
+        max_length=MAX_SEALS,
     )
     declared_mass_kg = Mass(required=False, allow_null=True, default=None)
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class ReceiveInput(Common):
     measured_mass_kg = Mass()
     seals_intact = serializers.BooleanField()
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class WeighInput(Common):
     mass_kg = Mass()
-    scale_ref = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    scale_ref = serializers.CharField(
+        max_length=REFERENCE_LENGTH, required=False, default="", allow_blank=True
+    )
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class HoldInput(Common):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=NOTE_LENGTH)
 
 
 class DeliverInput(Common):
     buyer_facility = FacilityRef()
     invoice_ref = serializers.CharField(
-        max_length=100, required=False, default="", allow_blank=True
+        max_length=REFERENCE_LENGTH, required=False, default="", allow_blank=True
     )
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class DisposeInput(Common):
-    method = serializers.CharField(max_length=200)
-    reason = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    method = serializers.CharField(max_length=METHOD_LENGTH)
+    reason = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class CorrectInput(Common):
     corrects = serializers.UUIDField(help_text="The uuid of the wrong event of this lot.")
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=NOTE_LENGTH)
     mass_kg = Mass(required=False, allow_null=True, default=None)
     corrections = serializers.DictField(
         required=False,

@@ -15,7 +15,14 @@ from .chain import append_event, new_lot
 from .guards import require_active_facility, require_own_facility, require_writer
 from .replays import find_replay
 from .transaction import ledger_write
-from .validation import clean_item_count, clean_mass, clean_occurred_at, clean_text, require_text
+from .validation import (
+    REFERENCE_LENGTH,
+    clean_item_count,
+    clean_mass,
+    clean_occurred_at,
+    clean_text,
+    require_text,
+)
 
 SUPPLIER_LENGTH = 200
 
@@ -52,7 +59,7 @@ def register_intake(
         item_count = clean_item_count(item_count)
     mass_kg = clean_mass(mass_kg)
     occurred_at = clean_occurred_at(occurred_at)
-    external_ref = clean_text(external_ref, field="external_ref", max_length=100)
+    external_ref = clean_text(external_ref, field="external_ref", max_length=REFERENCE_LENGTH)
     lot = new_lot(facility, material, mass_kg, occurred_at, external_ref)
     append_event(
         lot=lot,

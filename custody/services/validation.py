@@ -23,7 +23,7 @@ MAX_ITEM_COUNT = 2**31 - 1
 MAX_DEPTH = 32
 # The longest texts an event records, as the API's inputs take them.
 NOTE_LENGTH, REFERENCE_LENGTH, METHOD_LENGTH = 2000, 100, 200
-SEAL_LENGTH, MAX_SEALS = 64, 100
+SEAL_LENGTH, MAX_SEALS = 100, 100
 
 
 def max_lot_mass() -> Decimal:
