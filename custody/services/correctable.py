@@ -94,8 +94,8 @@ def _text(max_length: int) -> Check:
 
 def _required_text(code: ErrorCode, max_length: int) -> Check:
     def check(value, corrected, field):
-        text = require_text(value if isinstance(value, str) else "", field=field, code=code)
-        return clean_text(text, field=field, max_length=max_length)
+        text = clean_text(value, field=field, max_length=max_length)
+        return require_text(text, field=field, code=code)
 
     return check
 
