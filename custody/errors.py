@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     # the lots, facilities and organizations named
     UNKNOWN_LOT = "unknown_lot"
     EVENT_NOT_IN_LOT = "event_not_in_lot"
+    UNKNOWN_FACILITY = "unknown_facility"
     FACILITY_INACTIVE = "facility_inactive"
     SAME_FACILITY = "same_facility"
     NOT_A_CARRIER = "not_a_carrier"

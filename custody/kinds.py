@@ -86,12 +86,16 @@ class EventKind(models.TextChoices):
 
 # The fields of an event's details that a ``corrected`` event may change, by kind of event
 # (besides its mass, given apart). ``services/correctable.py`` checks each as the service that
-# wrote the event does; the verdict merges these alone. A registered event's manifest changes
-# only through a manifest amendment, while the lot is at its data center; derived fields (a
-# receipt's difference, a transformation's digest) never change.
+# wrote the event does; the verdict merges these alone. A dispatch's destination changes while
+# the lot is on the road (the correction names it as its counterparty facility, and the lot
+# heads there); after the receipt, the receipt records where it arrived. A registered event's
+# manifest changes only through a manifest amendment, while the lot is at its data center;
+# derived fields (a receipt's difference, a transformation's digest) never change.
 CORRECTABLE_FIELDS: dict[str, frozenset[str]] = {
     EventKind.REGISTERED: frozenset({"occurred_at", "item_count", "external_ref", "intake"}),
-    EventKind.DISPATCHED: frozenset({"occurred_at", "carrier", "seal_numbers", "note"}),
+    EventKind.DISPATCHED: frozenset(
+        {"occurred_at", "destination", "carrier", "seal_numbers", "note"}
+    ),
     EventKind.RECEIVED: frozenset({"occurred_at", "seals_intact", "note"}),
     EventKind.WEIGHED: frozenset({"occurred_at", "scale_ref", "note"}),
     EventKind.QUARANTINED: frozenset({"occurred_at", "reason"}),

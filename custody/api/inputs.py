@@ -6,11 +6,13 @@ from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from recyclers.models import Facility, Organization
+from recyclers.models import Organization
 
+from ..errors import DomainError
 from ..kinds import CORRECTABLE_FIELDS
 from ..models import AssetCategory, SanitizationMethod
 from ..services import AssetLine
+from ..services.guards import facility_named
 from ..services.validation import (
     MAX_ITEM_COUNT,
     MAX_SEALS,
@@ -87,16 +89,10 @@ class FacilityRef(serializers.Field):
     default_error_messages = {"unknown_facility": "No facility {value}."}
 
     def to_internal_value(self, value):
-        facilities = Facility.objects.select_related("organization")
-        if isinstance(value, str) and len(value) == 13 and value.isdigit():
-            facility = facilities.filter(gln=value).first()
-        elif isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
-            facility = facilities.filter(pk=value).first()
-        else:
-            facility = None
-        if facility is None:
+        try:
+            return facility_named(value, field=self.field_name)
+        except DomainError:
             self.fail("unknown_facility", value=value)
-        return facility
 
     def to_representation(self, value):
         return value.pk

@@ -12,9 +12,9 @@ from django.db.models import Max, Min, Q
 from recyclers.models import Organization, Role
 
 from ..errors import DomainError, ErrorCode
-from ..models import CustodyEvent, EventKind, Lot
-from .chain import recorded_events
-from .guards import require_role
+from ..models import CustodyEvent, EventKind, Lot, LotStatus
+from .chain import latest_event, recorded_events
+from .guards import facility_named, require_active_facility, require_role
 from .intake import clean_intake
 from .validation import (
     METHOD_LENGTH,
@@ -33,8 +33,8 @@ from .validation import (
 PREFIX = "corrections"
 # What every event records apart from its details: fixed once written.
 EVENT_COLUMNS = frozenset(
-    {"occurred_at", "recorded_at", "facility", "counterparty_facility", "destination"}
-    | {"buyer_facility", "evidence", "lot", "seq", "kind", "actor_organization"}
+    {"occurred_at", "recorded_at", "facility", "counterparty_facility", "buyer_facility"}
+    | {"evidence", "lot", "seq", "kind", "actor_organization"}
 )
 
 
@@ -119,6 +119,26 @@ def _carrier(value, corrected: Corrected, field: str) -> str | None:
     return carrier.slug
 
 
+def _destination(value, corrected: Corrected, field: str) -> int:
+    """As the dispatch checks it (an active facility other than the one the lot left), while
+    the lot is still on the road under this dispatch."""
+    facility = facility_named(value, field=field)
+    require_active_facility(facility, field=field)
+    dispatch, lot = corrected.event, corrected.lot
+    if facility.pk == dispatch.facility_id:
+        raise DomainError(
+            ErrorCode.SAME_FACILITY, f"{lot.code} was dispatched from {facility}.", field=field
+        )
+    open_dispatch = latest_event(lot, EventKind.DISPATCHED)
+    if lot.status != LotStatus.IN_TRANSIT or open_dispatch.pk != dispatch.pk:
+        raise DomainError(
+            ErrorCode.LOT_NOT_IN_TRANSIT,
+            f"{lot.code} was received after this dispatch: the receipt records where it arrived.",
+            field=field,
+        )
+    return facility.pk
+
+
 def _intake(value, corrected: Corrected, field: str) -> dict:
     return clean_intake(value, prefix=f"{field}.")
 
@@ -144,6 +164,7 @@ CHECKS: dict[str, dict[str, Check]] = {
     EventKind.DISPATCHED: {
         **TIME,
         **NOTE,
+        "destination": _destination,
         "carrier": _carrier,
         "seal_numbers": lambda value, corrected, field: clean_seal_numbers(value, field=field),
     },

@@ -6,6 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from recyclers.models import Facility
+
 from ..actors import Actor
 from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, EventKind, Lot
@@ -75,6 +77,8 @@ def correct_event(
         actor=actor,
         occurred_at=clean_occurred_at(occurred_at, not_before=corrects.occurred_at),
         facility=lot.custodian,
+        # A corrected destination: the lot heads there from now on (projection).
+        counterparty_facility=_facility(corrections.get("destination")),
         mass_kg=mass_kg,
         details={
             "reason": require_text(reason, field="reason", code=ErrorCode.REASON_REQUIRED),
@@ -93,3 +97,7 @@ def _is_latest_mass(lot: Lot, event: CustodyEvent) -> bool:
     if event.kind not in MASS_SETTING_KINDS:
         return False
     return not has_event_after(lot, event.seq, MASS_SETTING_KINDS)
+
+
+def _facility(pk: int | None) -> Facility | None:
+    return Facility.objects.get(pk=pk) if pk is not None else None

@@ -10,12 +10,15 @@ from custody import services
 from custody.hashing import format_time
 from custody.kinds import CORRECTABLE_FIELDS
 from custody.models import EventKind
+from custody.projection import projection_drift
 from custody.selectors.verdicts import assess
 from custody.services.chain import append_event, lock_lot
 from custody.services.correctable import CHECKS
 from custody.services.transaction import ledger_write
 
 from ..conftest import days_ago, refused, ship
+from ..factories import FacilityFactory
+from .test_visibility import assert_the_record_is_the_rule
 from .verdict_chains import Knobs, VerdictChain
 
 FORGED_MANIFEST = {
@@ -268,3 +271,61 @@ def test_a_corrected_dispatch_time_is_the_one_the_verdict_reads(chain):
         corrections={"occurred_at": (received.occurred_at - timedelta(days=1)).isoformat()},
     )
     assert assess(lots["oxide"]).outcome == "verified"
+
+
+class TestDestination:
+    """A dispatch to the wrong facility, corrected while the lot is still on the road."""
+
+    def redirect(self, chain, lot, destination, actor=None):
+        return services.correct_event(
+            actor=chain.actor(actor or chain.source),
+            lot=lot,
+            corrects=lot.events.get(kind=EventKind.DISPATCHED),
+            reason="Wrong facility picked in the ERP",
+            corrections={"destination": destination},
+        )
+
+    def test_the_lot_heads_to_the_corrected_destination_and_the_verdict_follows(
+        self, chain, pickup
+    ):
+        services.dispatch_lot(
+            actor=chain.actor(chain.source), lot=pickup, destination=chain.trader_yard
+        )
+        assert "foreign_custody" in codes(assess(pickup))
+        self.redirect(chain, pickup, chain.plant.pk)
+        pickup.refresh_from_db()
+        assert pickup.destination == chain.plant
+        assert projection_drift(pickup, pickup.events.order_by("seq")) == {}
+        assert_the_record_is_the_rule("redirected")
+        with refused("not_destination"):
+            services.receive_lot(
+                actor=chain.actor(chain.trader),
+                lot=pickup,
+                measured_mass_kg=Decimal("2.010"),
+                seals_intact=True,
+            )
+        services.receive_lot(
+            actor=chain.actor(chain.recycler),
+            lot=pickup,
+            measured_mass_kg=Decimal("2.010"),
+            seals_intact=True,
+        )
+        assert_the_record_is_the_rule("received at the corrected destination")
+        assert "foreign_custody" not in codes(assess(pickup))
+
+    def test_a_destination_is_checked_as_the_dispatch_checks_it(self, chain, pickup):
+        services.dispatch_lot(actor=chain.actor(chain.source), lot=pickup, destination=chain.plant)
+        closed = FacilityFactory(organization=chain.recycler, name="Closed", is_active=False)
+        with refused("facility_inactive", "corrections.destination"):
+            self.redirect(chain, pickup, closed.pk)
+        with refused("same_facility", "corrections.destination"):
+            self.redirect(chain, pickup, chain.data_center.pk)
+        with refused("unknown_facility", "corrections.destination"):
+            self.redirect(chain, pickup, "nowhere")
+        with refused("not_event_author", "corrects"):
+            self.redirect(chain, pickup, chain.trader_yard.pk, actor=chain.recycler)
+
+    def test_after_the_receipt_the_receipt_records_where_it_arrived(self, chain, pickup):
+        lot = ship(chain, pickup)
+        with refused("lot_not_in_transit", "corrections.destination"):
+            self.redirect(chain, lot, chain.trader_yard.pk)

@@ -154,7 +154,7 @@ class UpstreamLedger:
 def _event_views(rows: Iterable[EventRow]) -> dict[int, list[EventView]]:
     """Events by lot, with every correction merged into the event it corrects."""
     by_lot: dict[int, list[EventView]] = defaultdict(list)
-    corrections: dict[str, tuple[dict, Decimal | None]] = {}
+    corrections: dict[str, tuple[dict, Decimal | None, int | None]] = {}
     left_source: set[int] = set()
     corrected = EventKind.CORRECTED
     for row in rows:
@@ -164,12 +164,17 @@ def _event_views(rows: Iterable[EventRow]) -> dict[int, list[EventView]]:
         if row.kind in LEAVES_SOURCE:
             left_source.add(row.lot_id)
         if corrects and row.kind == corrected:
-            fields, corrected_mass = corrections.get(corrects, ({}, None))
+            fields, corrected_mass, destination = corrections.get(corrects, ({}, None, None))
             fields = {
                 **fields,
                 **_correctable(details, manifest_open=row.lot_id not in left_source),
             }
-            corrections[corrects] = (fields, mass if mass is not None else corrected_mass)
+            corrections[corrects] = (
+                fields,
+                mass if mass is not None else corrected_mass,
+                # A corrected destination is the correction's own counterparty facility.
+                row.counterparty_facility_id or destination,
+            )
         lot_id = row.lot_id
         by_lot[lot_id].append(
             EventView(
@@ -208,9 +213,10 @@ def _correctable(details: dict, *, manifest_open: bool) -> dict:
 def _corrected(event: EventView, corrections) -> EventView:
     if event.uuid not in corrections:
         return event
-    fields, mass = corrections[event.uuid]
+    fields, mass, destination = corrections[event.uuid]
     return event._replace(
         occurred_at=_corrected_time(fields.get("occurred_at"), event.occurred_at),
+        counterparty_id=destination or event.counterparty_id,
         details={**event.details, **fields},
         mass_kg=mass if mass is not None else event.mass_kg,
     )
