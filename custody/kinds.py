@@ -88,7 +88,8 @@ class EventKind(models.TextChoices):
 # (besides its mass, given apart). ``services/correctable.py`` checks each as the service that
 # wrote the event does; the verdict merges these alone. A dispatch's destination changes while
 # the lot is on the road (the correction names it as its counterparty facility, and the lot
-# heads there); after the receipt, the receipt records where it arrived. A registered event's
+# heads there); after the receipt, the receipt records where it arrived. A delivery's buyer
+# facility is corrected the same way (the lot is then held there). A registered event's
 # manifest changes only through a manifest amendment, while the lot is at its data center;
 # derived fields (a receipt's difference, a transformation's digest) never change.
 CORRECTABLE_FIELDS: dict[str, frozenset[str]] = {
@@ -100,7 +101,7 @@ CORRECTABLE_FIELDS: dict[str, frozenset[str]] = {
     EventKind.WEIGHED: frozenset({"occurred_at", "scale_ref", "note"}),
     EventKind.QUARANTINED: frozenset({"occurred_at", "reason"}),
     EventKind.RELEASED: frozenset({"occurred_at", "reason"}),
-    EventKind.DELIVERED: frozenset({"occurred_at", "invoice_ref", "note"}),
+    EventKind.DELIVERED: frozenset({"occurred_at", "buyer_facility", "invoice_ref", "note"}),
     EventKind.DISPOSED: frozenset({"occurred_at", "method", "reason"}),
     EventKind.ASSAYED: frozenset(),
     EventKind.TRANSFORMED: frozenset(),

@@ -84,8 +84,13 @@ def _begin_at_facility(lot, event) -> None:
 def _apply_correction(lot, event) -> None:
     if event.details.get("updates_lot_mass"):
         lot.mass_kg = event.mass_kg
-    # Only a correction of the open dispatch's destination names a counterparty facility.
-    if event.counterparty_facility_id is not None:
+    # Only a correction of the open dispatch's destination, or of a delivery's buyer facility,
+    # names a counterparty facility.
+    if event.counterparty_facility_id is None:
+        return
+    if event.details.get("corrected_kind") == EventKind.DELIVERED:
+        lot.custodian_id = event.counterparty_facility_id
+    else:
         lot.destination_id = event.counterparty_facility_id
 
 

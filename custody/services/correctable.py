@@ -33,8 +33,8 @@ from .validation import (
 PREFIX = "corrections"
 # What every event records apart from its details: fixed once written.
 EVENT_COLUMNS = frozenset(
-    {"occurred_at", "recorded_at", "facility", "counterparty_facility", "buyer_facility"}
-    | {"evidence", "lot", "seq", "kind", "actor_organization"}
+    {"occurred_at", "recorded_at", "facility", "counterparty_facility", "evidence"}
+    | {"lot", "seq", "kind", "actor_organization"}
 )
 
 
@@ -139,6 +139,14 @@ def _destination(value, corrected: Corrected, field: str) -> int:
     return facility.pk
 
 
+def _buyer_facility(value, corrected: Corrected, field: str) -> int:
+    """As the delivery checks it: an active facility of a buyer."""
+    facility = facility_named(value, field=field)
+    require_active_facility(facility, field=field)
+    require_role(facility.organization, Role.BUYER, code=ErrorCode.NOT_A_BUYER, field=field)
+    return facility.pk
+
+
 def _intake(value, corrected: Corrected, field: str) -> dict:
     return clean_intake(value, prefix=f"{field}.")
 
@@ -176,7 +184,12 @@ CHECKS: dict[str, dict[str, Check]] = {
     EventKind.WEIGHED: {**TIME, **NOTE, "scale_ref": _text(REFERENCE_LENGTH)},
     EventKind.QUARANTINED: {**TIME, **REASON},
     EventKind.RELEASED: {**TIME, **REASON},
-    EventKind.DELIVERED: {**TIME, **NOTE, "invoice_ref": _text(REFERENCE_LENGTH)},
+    EventKind.DELIVERED: {
+        **TIME,
+        **NOTE,
+        "buyer_facility": _buyer_facility,
+        "invoice_ref": _text(REFERENCE_LENGTH),
+    },
     EventKind.DISPOSED: {
         **TIME,
         "method": _required_text(ErrorCode.METHOD_REQUIRED, METHOD_LENGTH),

@@ -77,8 +77,10 @@ def correct_event(
         actor=actor,
         occurred_at=clean_occurred_at(occurred_at, not_before=corrects.occurred_at),
         facility=lot.custodian,
-        # A corrected destination: the lot heads there from now on (projection).
-        counterparty_facility=_facility(corrections.get("destination")),
+        # A corrected destination or buyer facility: the lot heads, or is, there (projection).
+        counterparty_facility=_facility(
+            corrections.get("destination") or corrections.get("buyer_facility")
+        ),
         mass_kg=mass_kg,
         details={
             "reason": require_text(reason, field="reason", code=ErrorCode.REASON_REQUIRED),

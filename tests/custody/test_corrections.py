@@ -329,3 +329,26 @@ class TestDestination:
         lot = ship(chain, pickup)
         with refused("lot_not_in_transit", "corrections.destination"):
             self.redirect(chain, lot, chain.trader_yard.pk)
+
+
+def test_a_deliverys_buyer_facility_is_checked_as_the_delivery_checks_it(chain, pickup):
+    lot = ship(chain, pickup)
+    services.deliver_lot(
+        actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant
+    )
+    delivered = lot.events.get(kind=EventKind.DELIVERED)
+    correct = {"actor": chain.actor(chain.recycler), "lot": lot, "corrects": delivered}
+    with refused("not_a_buyer", "corrections.buyer_facility"):
+        services.correct_event(
+            **correct, reason="r", corrections={"buyer_facility": chain.trader_yard.pk}
+        )
+    second_plant = FacilityFactory(organization=chain.buyer, name="Second magnet plant")
+    services.correct_event(
+        **correct,
+        reason="Delivered to the second plant",
+        corrections={"buyer_facility": second_plant.pk},
+    )
+    lot.refresh_from_db()
+    assert lot.custodian == second_plant
+    assert projection_drift(lot, lot.events.order_by("seq")) == {}
+    assert_the_record_is_the_rule("delivery corrected")
