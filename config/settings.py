@@ -6,7 +6,7 @@ so that ``make run`` needs nothing but Python. Production sets ``DATABASE_URL`` 
 """
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +25,14 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_time(name: str, default: str) -> datetime:
+    """An ISO 8601 time with its UTC offset (``2000-01-01T00:00:00Z``)."""
+    moment = datetime.fromisoformat(os.environ.get(name, default))
+    if moment.tzinfo is None:
+        raise ImproperlyConfigured(f"{name} needs a UTC offset, e.g. 2000-01-01T00:00:00Z.")
+    return moment
 
 
 DEBUG = env_bool("DEBUG")
@@ -273,6 +281,9 @@ CUSTODY = {
     "MAX_LOT_MASS_KG": os.environ.get("CUSTODY_MAX_LOT_MASS_KG", "1000000"),
     # How far ahead of the server clock a partner's occurred_at may be (clock skew).
     "CLOCK_SKEW": timedelta(seconds=int(os.environ.get("CUSTODY_CLOCK_SKEW_SECONDS", "300"))),
+    # The earliest occurred_at an event may have: an older one is a typo (or an attack), not
+    # a pickup.
+    "OCCURRED_AT_FLOOR": env_time("CUSTODY_OCCURRED_AT_FLOOR", "2000-01-01T00:00:00Z"),
     # Most events one batch may record: it holds its lots' row locks until it commits.
     "MAX_BATCH_EVENTS": int(os.environ.get("CUSTODY_MAX_BATCH_EVENTS", "500")),
 }

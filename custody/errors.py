@@ -37,9 +37,11 @@ class ErrorCode(StrEnum):
     LOT_CLOSED = "lot_closed", CONFLICT
     LOT_LEFT_SOURCE = "lot_left_source", CONFLICT
     TIME_BEFORE_PREVIOUS_EVENT = "time_before_previous_event", CONFLICT
+    TIME_AFTER_NEXT_EVENT = "time_after_next_event", CONFLICT
     # the lots, facilities and organizations named
     UNKNOWN_LOT = "unknown_lot"
     EVENT_NOT_IN_LOT = "event_not_in_lot"
+    UNKNOWN_FACILITY = "unknown_facility"
     FACILITY_INACTIVE = "facility_inactive"
     SAME_FACILITY = "same_facility"
     NOT_A_CARRIER = "not_a_carrier"
@@ -61,6 +63,7 @@ class ErrorCode(StrEnum):
     NAIVE_TIME = "naive_time"
     TIME_IN_FUTURE = "time_in_future"
     TIME_OUT_OF_RANGE = "time_out_of_range"
+    INVALID_TIME = "invalid_time"
     # what a request declares
     INVALID_MATERIAL = "invalid_material"
     NOT_SOURCE_MATERIAL = "not_source_material"
@@ -79,6 +82,10 @@ class ErrorCode(StrEnum):
     METHOD_REQUIRED = "method_required"
     SUPPLIER_REQUIRED = "supplier_required"
     NOTHING_TO_CORRECT = "nothing_to_correct"
+    # corrections
+    UNKNOWN_CORRECTION_FIELD = "unknown_correction_field"
+    FIELD_NOT_CORRECTABLE = "field_not_correctable"
+    MANIFEST_AMENDMENT_ONLY = "manifest_amendment_only"
     # manifests
     EMPTY_MANIFEST = "empty_manifest"
     MANIFEST_TOO_LARGE = "manifest_too_large"

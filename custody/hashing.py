@@ -7,7 +7,8 @@ Version 1, stable; anyone holding an event's fields can recompute its hash:
   ``actor_user``, ``actor_api_key``, ``facility``, ``counterparty_facility`` (database ids or
   null), ``mass_kg``, ``details``, ``evidence``, ``corrects`` (uuid of the corrected event or
   null) and ``prev_hash``.
-* Times are UTC, ISO 8601 with microseconds and a ``Z``: ``2026-11-27T16:55:02.000000Z``.
+* Times are UTC, ISO 8601 with a four-digit year, six fraction digits and a ``Z``:
+  ``2026-11-27T16:55:02.000000Z``, ``0999-06-01T12:00:00.000000Z``.
 * Masses are decimal strings with exactly three decimals (grams): ``"1250.500"``.
 * ``details`` and ``evidence`` hold only strings, integers, booleans, null, lists and objects;
   floats are refused, so what PostgreSQL's jsonb hands back is what was hashed.
@@ -40,7 +41,10 @@ class NotCanonical(ValueError):
 def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise NotCanonical("naive datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Not strftime: its %Y gives "999" for the year 999 on Linux, where PostgreSQL's to_char
+    # (the verifier's) gives "0999". isoformat pads the year to four digits and, with
+    # timespec, always writes the six fraction digits.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def format_mass(mass: Decimal | None) -> str | None:

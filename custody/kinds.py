@@ -84,6 +84,35 @@ class EventKind(models.TextChoices):
     CORRECTED = "corrected", "Corrected"
 
 
+# The fields of an event's details that a ``corrected`` event may change, by kind of event
+# (besides its mass, given apart). ``services/correctable.py`` checks each as the service that
+# wrote the event does; the verdict merges these alone. A dispatch's destination changes while
+# the lot is on the road (the correction names it as its counterparty facility, and the lot
+# heads there); after the receipt, the receipt records where it arrived. A delivery's buyer
+# facility is corrected the same way (the lot is then held there). A registered event's
+# manifest changes only through a manifest amendment, while the lot is at its data center;
+# derived fields (a receipt's difference, a transformation's digest) never change.
+CORRECTABLE_FIELDS: dict[str, frozenset[str]] = {
+    EventKind.REGISTERED: frozenset({"occurred_at", "item_count", "external_ref", "intake"}),
+    EventKind.DISPATCHED: frozenset(
+        {"occurred_at", "destination", "carrier", "seal_numbers", "note"}
+    ),
+    EventKind.RECEIVED: frozenset({"occurred_at", "seals_intact", "note"}),
+    EventKind.WEIGHED: frozenset({"occurred_at", "scale_ref", "note"}),
+    EventKind.QUARANTINED: frozenset({"occurred_at", "reason"}),
+    EventKind.RELEASED: frozenset({"occurred_at", "reason"}),
+    EventKind.DELIVERED: frozenset({"occurred_at", "buyer_facility", "invoice_ref", "note"}),
+    EventKind.DISPOSED: frozenset({"occurred_at", "method", "reason"}),
+    EventKind.ASSAYED: frozenset(),
+    EventKind.TRANSFORMED: frozenset(),
+    EventKind.CORRECTED: frozenset(),
+}
+# Events after which a lot has left its data center: its manifest is closed.
+LEAVES_SOURCE = frozenset(
+    {EventKind.DISPATCHED, EventKind.TRANSFORMED, EventKind.DELIVERED, EventKind.DISPOSED}
+)
+
+
 class TransformationKind(models.TextChoices):
     SPLIT = "split", "Split"
     MERGE = "merge", "Merge"

@@ -62,8 +62,8 @@ def apply_event(lot, event) -> None:
         lot.status = LotStatus.DISPOSED
     elif kind == EventKind.TRANSFORMED:
         _apply_transformation(lot, event)
-    elif kind == EventKind.CORRECTED and event.details.get("updates_lot_mass"):
-        lot.mass_kg = event.mass_kg
+    elif kind == EventKind.CORRECTED:
+        _apply_correction(lot, event)
     lot.head_seq = event.seq
     lot.head_hash = event.hash
     if lot.last_occurred_at is None or event.occurred_at > lot.last_occurred_at:
@@ -79,6 +79,19 @@ def _begin_at_facility(lot, event) -> None:
     lot.quarantined = False
     lot.mass_kg = event.mass_kg
     lot.item_count = event.details.get("item_count")
+
+
+def _apply_correction(lot, event) -> None:
+    if event.details.get("updates_lot_mass"):
+        lot.mass_kg = event.mass_kg
+    # Only a correction of the open dispatch's destination, or of a delivery's buyer facility,
+    # names a counterparty facility.
+    if event.counterparty_facility_id is None:
+        return
+    if event.details.get("corrected_kind") == EventKind.DELIVERED:
+        lot.custodian_id = event.counterparty_facility_id
+    else:
+        lot.destination_id = event.counterparty_facility_id
 
 
 def _apply_transformation(lot, event) -> None:

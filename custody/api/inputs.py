@@ -6,11 +6,22 @@ from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from recyclers.models import Facility, Organization
+from recyclers.models import Organization
 
+from ..errors import DomainError
+from ..kinds import CORRECTABLE_FIELDS
 from ..models import AssetCategory, SanitizationMethod
 from ..services import AssetLine
-from ..services.validation import MAX_ITEM_COUNT, PLAIN_DECIMAL
+from ..services.guards import facility_named
+from ..services.validation import (
+    MAX_ITEM_COUNT,
+    MAX_SEALS,
+    METHOD_LENGTH,
+    NOTE_LENGTH,
+    PLAIN_DECIMAL,
+    REFERENCE_LENGTH,
+    SEAL_LENGTH,
+)
 
 
 class Strict(serializers.Serializer):
@@ -78,16 +89,10 @@ class FacilityRef(serializers.Field):
     default_error_messages = {"unknown_facility": "No facility {value}."}
 
     def to_internal_value(self, value):
-        facilities = Facility.objects.select_related("organization")
-        if isinstance(value, str) and len(value) == 13 and value.isdigit():
-            facility = facilities.filter(gln=value).first()
-        elif isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
-            facility = facilities.filter(pk=value).first()
-        else:
-            facility = None
-        if facility is None:
+        try:
+            return facility_named(value, field=self.field_name)
+        except DomainError:
             self.fail("unknown_facility", value=value)
-        return facility
 
     def to_representation(self, value):
         return value.pk
@@ -153,46 +158,70 @@ class DispatchInput(Common):
     destination = FacilityRef()
     carrier = OrganizationRef(required=False, allow_null=True, default=None)
     seal_numbers = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, default=list, max_length=100
+        child=serializers.CharField(max_length=SEAL_LENGTH),
+        required=False,
+        default=list,
+        max_length=MAX_SEALS,
     )
     declared_mass_kg = Mass(required=False, allow_null=True, default=None)
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class ReceiveInput(Common):
     measured_mass_kg = Mass()
     seals_intact = serializers.BooleanField()
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class WeighInput(Common):
     mass_kg = Mass()
-    scale_ref = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    scale_ref = serializers.CharField(
+        max_length=REFERENCE_LENGTH, required=False, default="", allow_blank=True
+    )
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class HoldInput(Common):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=NOTE_LENGTH)
 
 
 class DeliverInput(Common):
     buyer_facility = FacilityRef()
     invoice_ref = serializers.CharField(
-        max_length=100, required=False, default="", allow_blank=True
+        max_length=REFERENCE_LENGTH, required=False, default="", allow_blank=True
     )
-    note = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    note = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class DisposeInput(Common):
-    method = serializers.CharField(max_length=200)
-    reason = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    method = serializers.CharField(max_length=METHOD_LENGTH)
+    reason = serializers.CharField(
+        max_length=NOTE_LENGTH, required=False, default="", allow_blank=True
+    )
 
 
 class CorrectInput(Common):
     corrects = serializers.UUIDField(help_text="The uuid of the wrong event of this lot.")
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=NOTE_LENGTH)
     mass_kg = Mass(required=False, allow_null=True, default=None)
-    corrections = serializers.DictField(required=False, default=dict)
+    corrections = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The corrected fields, by the kind of the corrected event: "
+        + "; ".join(
+            f"{kind}: {', '.join(sorted(fields)) or 'none'}"
+            for kind, fields in CORRECTABLE_FIELDS.items()
+        )
+        + ". A manifest changes only through POST /lots/{code}/manifest/.",
+    )
 
 
 class ConsumeInput(Strict):

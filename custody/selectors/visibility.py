@@ -37,13 +37,15 @@ def visible_lots_by_rule(organization: Organization) -> QuerySet[Lot]:
     if organization.sees_everything:
         return lots
     held = CustodyEvent.objects.filter(lot=OuterRef("pk"), facility__organization=organization)
-    delivered = CustodyEvent.objects.filter(
+    # Named as the receiver: by a delivery, or as the destination of a dispatch (or of a
+    # correction of one), which it receives or, redirected, no longer awaits but has seen.
+    named = CustodyEvent.objects.filter(
         lot=OuterRef("pk"),
-        kind=EventKind.DELIVERED,
+        kind__in=(EventKind.DISPATCHED, EventKind.DELIVERED, EventKind.CORRECTED),
         counterparty_facility__organization=organization,
     )
     inbound = Q(status=LotStatus.IN_TRANSIT, destination__organization=organization)
-    return lots.filter(Exists(held) | inbound | Exists(delivered))
+    return lots.filter(Exists(held) | inbound | Exists(named))
 
 
 def settled_events(organization: Organization) -> QuerySet[CustodyEvent]:

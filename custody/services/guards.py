@@ -23,6 +23,20 @@ def is_operator(actor: Actor) -> bool:
     return actor.organization.has_role(Role.OPERATOR)
 
 
+def facility_named(value, *, field: str) -> Facility:
+    """A facility by its id (a number) or its GLN (13 digits), as requests name them."""
+    facilities = Facility.objects.select_related("organization")
+    if isinstance(value, str) and len(value) == 13 and value.isdigit():
+        facility = facilities.filter(gln=value).first()
+    elif isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        facility = facilities.filter(pk=value).first()
+    else:
+        facility = None
+    if facility is None:
+        raise DomainError(ErrorCode.UNKNOWN_FACILITY, f"No facility {value!r}.", field=field)
+    return facility
+
+
 def require_active_facility(facility: Facility, *, field: str) -> None:
     if not facility.is_active:
         raise DomainError(ErrorCode.FACILITY_INACTIVE, f"{facility} is not active.", field=field)

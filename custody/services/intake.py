@@ -15,7 +15,16 @@ from .chain import append_event, new_lot
 from .guards import require_active_facility, require_own_facility, require_writer
 from .replays import find_replay
 from .transaction import ledger_write
-from .validation import clean_item_count, clean_mass, clean_occurred_at, clean_text, require_text
+from .validation import (
+    REFERENCE_LENGTH,
+    clean_item_count,
+    clean_mass,
+    clean_occurred_at,
+    clean_text,
+    require_text,
+)
+
+SUPPLIER_LENGTH = 200
 
 
 @ledger_write
@@ -45,18 +54,12 @@ def register_intake(
         raise DomainError(
             ErrorCode.INVALID_MATERIAL, f"Unknown material {material!r}.", field="material"
         )
-    supplier = require_text(supplier, field="supplier", code=ErrorCode.SUPPLIER_REQUIRED)
-    if declared_origin and declared_origin not in countries:
-        raise DomainError(
-            ErrorCode.INVALID_COUNTRY,
-            f"{declared_origin!r} is not an ISO 3166-1 alpha-2 country code.",
-            field="declared_origin",
-        )
+    intake = clean_intake({"supplier": supplier, "declared_origin": declared_origin})
     if item_count is not None:
         item_count = clean_item_count(item_count)
     mass_kg = clean_mass(mass_kg)
     occurred_at = clean_occurred_at(occurred_at)
-    external_ref = clean_text(external_ref, field="external_ref", max_length=100)
+    external_ref = clean_text(external_ref, field="external_ref", max_length=REFERENCE_LENGTH)
     lot = new_lot(facility, material, mass_kg, occurred_at, external_ref)
     append_event(
         lot=lot,
@@ -69,12 +72,34 @@ def register_intake(
             "material": material,
             "item_count": item_count,
             "external_ref": external_ref,
-            "intake": {
-                "supplier": clean_text(supplier, field="supplier", max_length=200),
-                "declared_origin": declared_origin,
-            },
+            "intake": intake,
         },
         evidence=evidence,
         idempotency_key=idempotency_key,
     )
     return lot
+
+
+def clean_intake(intake, *, prefix: str = "") -> dict:
+    """Who supplied the material, and the country it declared (ISO 3166-1 alpha-2, or blank)."""
+    if not isinstance(intake, dict) or set(intake) != {"supplier", "declared_origin"}:
+        raise DomainError(
+            ErrorCode.INVALID_DETAILS,
+            "An intake names its supplier and declared_origin.",
+            field=prefix.rstrip(".") or None,
+        )
+    field = f"{prefix}supplier"
+    supplier = require_text(intake["supplier"], field=field, code=ErrorCode.SUPPLIER_REQUIRED)
+    declared_origin = intake["declared_origin"]
+    if not isinstance(declared_origin, str) or (
+        declared_origin and declared_origin not in countries
+    ):
+        raise DomainError(
+            ErrorCode.INVALID_COUNTRY,
+            f"{declared_origin!r} is not an ISO 3166-1 alpha-2 country code.",
+            field=f"{prefix}declared_origin",
+        )
+    return {
+        "supplier": clean_text(supplier, field=field, max_length=SUPPLIER_LENGTH),
+        "declared_origin": declared_origin,
+    }

@@ -20,7 +20,7 @@ from .guards import (
 )
 from .replays import find_replay
 from .transaction import ledger_write
-from .validation import clean_mass, clean_occurred_at
+from .validation import clean_mass, clean_occurred_at, clean_seal_numbers, clean_seals_intact
 
 
 @ledger_write
@@ -68,7 +68,7 @@ def dispatch_lot(
             # By slug, as a request names it (events before this stored the organization's id;
             # readers take both).
             "carrier": carrier.slug if carrier else None,
-            "seal_numbers": _clean_seal_numbers(seal_numbers),
+            "seal_numbers": clean_seal_numbers(seal_numbers),
             "note": note,
         },
         evidence=evidence,
@@ -104,12 +104,7 @@ def receive_lot(
             f"{lot.code} was dispatched to {lot.destination}; only "
             f"{lot.destination.organization} can receive it.",
         )
-    if not isinstance(seals_intact, bool):
-        raise DomainError(
-            ErrorCode.INVALID_SEALS_INTACT,
-            "Say whether the seals were intact.",
-            field="seals_intact",
-        )
+    clean_seals_intact(seals_intact)
     measured = clean_mass(measured_mass_kg, field="measured_mass_kg")
     dispatched = latest_event(lot, EventKind.DISPATCHED)
     return append_event(
@@ -167,24 +162,3 @@ def deliver_lot(
         evidence=evidence,
         idempotency_key=idempotency_key,
     )
-
-
-def _clean_seal_numbers(seal_numbers: Sequence[str]) -> list[str]:
-    if isinstance(seal_numbers, str):
-        seal_numbers = [seal_numbers]
-    cleaned = []
-    for seal in seal_numbers:
-        if not isinstance(seal, str) or not seal.strip():
-            raise DomainError(
-                ErrorCode.INVALID_SEAL_NUMBERS,
-                "Seal numbers are non-empty texts.",
-                field="seal_numbers",
-            )
-        if seal.strip() in cleaned:
-            raise DomainError(
-                ErrorCode.INVALID_SEAL_NUMBERS,
-                f"Seal {seal.strip()} is listed twice.",
-                field="seal_numbers",
-            )
-        cleaned.append(seal.strip())
-    return cleaned

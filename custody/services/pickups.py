@@ -34,6 +34,7 @@ from .guards import (
 from .replays import find_replay
 from .transaction import ledger_write
 from .validation import (
+    REFERENCE_LENGTH,
     clean_item_count,
     clean_mass,
     clean_occurred_at,
@@ -98,7 +99,7 @@ def register_pickup(
         )
     mass_kg = clean_mass(mass_kg)
     occurred_at = clean_occurred_at(occurred_at)
-    external_ref = clean_text(external_ref, field="external_ref", max_length=100)
+    external_ref = clean_text(external_ref, field="external_ref", max_length=REFERENCE_LENGTH)
     _check_manifest(assets, occurred_at)
     item_count = len(assets) if item_count is None else clean_item_count(item_count, minimum=1)
 

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ..errors import DomainError, ErrorCode
 from ..models import Lot
@@ -20,6 +21,9 @@ PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 MAX_ITEM_COUNT = 2**31 - 1
 # How deep objects and lists a request declares (a correction's ``corrections``) may nest.
 MAX_DEPTH = 32
+# The longest texts an event records, as the API's inputs take them.
+NOTE_LENGTH, REFERENCE_LENGTH, METHOD_LENGTH = 2000, 100, 200
+SEAL_LENGTH, MAX_SEALS = 100, 100
 
 
 def max_lot_mass() -> Decimal:
@@ -86,10 +90,11 @@ def clean_item_count(value, *, minimum: int = 0, field: str = "item_count") -> i
 
 def clean_time_range(value: datetime, *, field: str) -> datetime:
     """A time the columns can hold: an aware time whose UTC value is within years 1 to 9999
-    (``0001-01-01T00:00:00+01:00`` is in year 0 in UTC)."""
+    (``0001-01-01T00:00:00+01:00`` is in year 0 in UTC), returned in UTC."""
     if timezone.is_aware(value):
         try:
-            value.astimezone(UTC)
+            # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python takes (+16:00).
+            return value.astimezone(UTC)
         except OverflowError:
             raise DomainError(
                 ErrorCode.TIME_OUT_OF_RANGE,
@@ -115,28 +120,92 @@ def clean_nesting(value, *, field: str, limit: int = MAX_DEPTH):
     return value
 
 
-def clean_occurred_at(value: datetime | None, *, lot: Lot | None = None) -> datetime:
-    """Business time: timezone-aware, not in the future, not before the lot's last event."""
+def clean_occurred_at(
+    value: datetime | None,
+    *,
+    lot: Lot | None = None,
+    not_before: datetime | None = None,
+    field: str = "occurred_at",
+) -> datetime:
+    """Business time: timezone-aware, not before the floor (``OCCURRED_AT_FLOOR``), not in the
+    future, not before the lot's last event (or ``not_before``)."""
     now = timezone.now()
     if value is None:
         return now
-    if timezone.is_naive(value):
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise DomainError(ErrorCode.NAIVE_TIME, "Times need a UTC offset (ISO 8601).", field=field)
+    value = clean_time_range(value, field=field)
+    floor = settings.CUSTODY["OCCURRED_AT_FLOOR"]
+    if value < floor:
         raise DomainError(
-            ErrorCode.NAIVE_TIME, "Times need a UTC offset (ISO 8601).", field="occurred_at"
+            ErrorCode.TIME_OUT_OF_RANGE,
+            f"{value.isoformat()} is before {floor.isoformat()}, the earliest time the ledger "
+            "records.",
+            field=field,
         )
-    clean_time_range(value, field="occurred_at")
     if value > now + settings.CUSTODY["CLOCK_SKEW"]:
         raise DomainError(
-            ErrorCode.TIME_IN_FUTURE, f"{value.isoformat()} is in the future.", field="occurred_at"
+            ErrorCode.TIME_IN_FUTURE, f"{value.isoformat()} is in the future.", field=field
         )
-    if lot is not None and lot.last_occurred_at and value < lot.last_occurred_at:
+    if not_before is None and lot is not None:
+        not_before = lot.last_occurred_at
+    if not_before is not None and value < not_before:
         raise DomainError(
             ErrorCode.TIME_BEFORE_PREVIOUS_EVENT,
-            f"{value.isoformat()} is before the lot's previous event "
-            f"({lot.last_occurred_at.isoformat()}).",
-            field="occurred_at",
+            f"{value.isoformat()} is before the lot's previous event ({not_before.isoformat()}).",
+            field=field,
         )
     return value
+
+
+def parse_time(value, *, field: str) -> datetime:
+    """A time as a request's JSON gives it (ISO 8601 text), or as Python does."""
+    if isinstance(value, str):
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed
+    if isinstance(value, datetime):
+        return value
+    raise DomainError(
+        ErrorCode.INVALID_TIME,
+        f"{str(value)[:40]!r} is not an ISO 8601 time (2026-11-27T16:55:02Z).",
+        field=field,
+    )
+
+
+def clean_seals_intact(value, *, field: str = "seals_intact") -> bool:
+    if not isinstance(value, bool):
+        raise DomainError(
+            ErrorCode.INVALID_SEALS_INTACT, "Say whether the seals were intact.", field=field
+        )
+    return value
+
+
+def clean_seal_numbers(seal_numbers, *, field: str = "seal_numbers") -> list[str]:
+    if isinstance(seal_numbers, str):
+        seal_numbers = [seal_numbers]
+    if not isinstance(seal_numbers, list | tuple) or len(seal_numbers) > MAX_SEALS:
+        raise DomainError(
+            ErrorCode.INVALID_SEAL_NUMBERS,
+            f"Seal numbers are a list of at most {MAX_SEALS} texts.",
+            field=field,
+        )
+    cleaned = []
+    for seal in seal_numbers:
+        if not isinstance(seal, str) or not seal.strip():
+            raise DomainError(
+                ErrorCode.INVALID_SEAL_NUMBERS, "Seal numbers are non-empty texts.", field=field
+            )
+        seal = clean_text(seal.strip(), field=field, max_length=SEAL_LENGTH)
+        if seal in cleaned:
+            raise DomainError(
+                ErrorCode.INVALID_SEAL_NUMBERS, f"Seal {seal} is listed twice.", field=field
+            )
+        cleaned.append(seal)
+    return cleaned
 
 
 def clean_evidence(digests: Iterable[str]) -> list[str]:

@@ -2,7 +2,8 @@
 
 A partner may see a lot from the first event that names one of its facilities where the lot is
 held or processed (``facility``), that dispatches the lot to one of them or that delivers it to
-one of them (``counterparty_facility`` of a dispatch or a delivery). It keeps seeing it: a lot in
+one of them (``counterparty_facility`` of a dispatch, a delivery, or a correction of a
+dispatch's destination). It keeps seeing it: a lot in
 transit leaves transit only when its destination receives it. ``record_visibility`` writes a
 ``LotVisibility`` the first time, and the partners' feed entries: one per new event and partner
 that may see its lot after it, and, for a partner that has just been granted a lot, one for each
@@ -18,8 +19,9 @@ from recyclers.models import SEES_EVERYTHING, Facility, Organization
 
 from ..models import CustodyEvent, EventKind, FeedEntry, LotVisibility
 
-# Kinds whose counterparty facility's organization may see the lot from then on.
-NAMES_RECEIVER = frozenset({EventKind.DISPATCHED, EventKind.DELIVERED})
+# Kinds whose counterparty facility's organization may see the lot from then on (a correction
+# names one when it corrects the destination of the lot's open dispatch).
+NAMES_RECEIVER = frozenset({EventKind.DISPATCHED, EventKind.DELIVERED, EventKind.CORRECTED})
 
 
 def granted_facilities(event: CustodyEvent) -> list[int]:

@@ -86,14 +86,17 @@ class TestDepth:
         problem_at(batch, 422, "events[0].corrections" + ".a" * (MAX_DEPTH - 3), "too_deep")
         assert pickup.events.count() == 1
 
-    def test_a_correction_nested_within_the_limit_is_recorded(self, chain, pickup):
+    def test_a_correction_nested_within_the_limit_is_parsed_then_judged_by_its_fields(
+        self, chain, pickup
+    ):
         wrong = pickup.events.get().uuid
         body = (
             f'{{"corrects": "{wrong}", "reason": "typo", '
             f'"corrections": {nested_object(MAX_DEPTH - 1)}}}'
         )
         response = raw_post(keyed(chain.source), f"{ITEMS}{pickup.code}/correct/", body)
-        assert response.status_code == 201, response.json()
+        problem_at(response, 422, "corrections.a", "unknown_correction_field")
+        assert pickup.events.count() == 1
 
     def test_brackets_and_escaped_quotes_inside_strings_are_not_nesting(self, chain):
         note = '[{[{"\\\\' * 50 + '\\"' + "[" * 100

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from recyclers.models import Facility
 
+from ...kinds import CORRECTABLE_FIELDS, LEAVES_SOURCE
 from ...models import EventKind, Lot, Transformation
 from ..genealogy import lineage, source_shares, upstream_links
 from ..verification import EventRow, event_rows
@@ -153,16 +154,27 @@ class UpstreamLedger:
 def _event_views(rows: Iterable[EventRow]) -> dict[int, list[EventView]]:
     """Events by lot, with every correction merged into the event it corrects."""
     by_lot: dict[int, list[EventView]] = defaultdict(list)
-    corrections: dict[str, tuple[dict, Decimal | None]] = {}
+    corrections: dict[str, tuple[dict, Decimal | None, int | None]] = {}
+    left_source: set[int] = set()
     corrected = EventKind.CORRECTED
     for row in rows:
         mass, details, corrects = row.mass_kg, row.details, row.corrects_uuid
         if mass is not None:
             mass = Decimal(mass)
+        if row.kind in LEAVES_SOURCE:
+            left_source.add(row.lot_id)
         if corrects and row.kind == corrected:
-            fields, corrected_mass = corrections.get(corrects, ({}, None))
-            fields = {**fields, **details.get("corrections", {})}
-            corrections[corrects] = (fields, mass if mass is not None else corrected_mass)
+            fields, corrected_mass, destination = corrections.get(corrects, ({}, None, None))
+            fields = {
+                **fields,
+                **_correctable(details, manifest_open=row.lot_id not in left_source),
+            }
+            corrections[corrects] = (
+                fields,
+                mass if mass is not None else corrected_mass,
+                # A corrected destination is the correction's own counterparty facility.
+                row.counterparty_facility_id or destination,
+            )
         lot_id = row.lot_id
         by_lot[lot_id].append(
             EventView(
@@ -184,13 +196,41 @@ def _event_views(rows: Iterable[EventRow]) -> dict[int, list[EventView]]:
     return by_lot
 
 
+def _correctable(details: dict, *, manifest_open: bool) -> dict:
+    """The fields of a correction that a correction may change. Ledgers written before
+    corrections were checked may hold others: they are not read. A manifest counts only while
+    the lot was at its data center, as an amendment records it."""
+    kind = details.get("corrected_kind")
+    allowed = CORRECTABLE_FIELDS.get(kind, frozenset())
+    if kind == EventKind.REGISTERED and manifest_open:
+        allowed = allowed | {"manifest"}
+    corrections = details.get("corrections")
+    if not isinstance(corrections, dict):
+        return {}
+    return {name: value for name, value in corrections.items() if name in allowed}
+
+
 def _corrected(event: EventView, corrections) -> EventView:
     if event.uuid not in corrections:
         return event
-    fields, mass = corrections[event.uuid]
+    fields, mass, destination = corrections[event.uuid]
     return event._replace(
-        details={**event.details, **fields}, mass_kg=mass if mass is not None else event.mass_kg
+        occurred_at=_corrected_time(fields.get("occurred_at"), event.occurred_at),
+        counterparty_id=destination or event.counterparty_id,
+        details={**event.details, **fields},
+        mass_kg=mass if mass is not None else event.mass_kg,
     )
+
+
+def _corrected_time(corrected, recorded: datetime) -> datetime:
+    """A corrected time, as a checked correction records it; else the event's own."""
+    if not isinstance(corrected, str):
+        return recorded
+    try:
+        moment = datetime.fromisoformat(corrected)
+    except ValueError:
+        return recorded
+    return moment if moment.tzinfo is not None else recorded
 
 
 def _manifest_stats(lots: dict[int, LotRow], events: dict[int, list[EventView]]):
