@@ -1,0 +1,158 @@
+"""Reading the transparency log: its stored hashes as a node source, checkpoints, and inclusion
+and consistency proofs (RFC 9162) against a checkpoint's tree size."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from recyclers.models import Organization
+
+from .. import merkle
+from ..errors import DomainError, ErrorCode
+from ..models import NODE_STRIDE, CustodyEvent, LogCheckpoint, LogLeaf, LogNode
+from .visibility import visible_lots
+
+
+def stored_hashes(keys: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """The stored hashes of these complete subtrees (levels that are multiples of
+    ``NODE_STRIDE``; level 0 is the leaves), in one query per table."""
+    keys = set(keys)
+    leaves = [index for level, index in keys if level == 0]
+    found = {}
+    if leaves:
+        for index, digest in LogLeaf.objects.filter(index__in=leaves).values_list("index", "hash"):
+            found[0, index] = bytes(digest)
+    nodes = [key for key in keys if key[0] > 0]
+    if nodes:
+        condition = Q()
+        for level, index in nodes:
+            condition |= Q(level=level, index=index)
+        for level, index, digest in LogNode.objects.filter(condition).values_list(
+            "level", "index", "hash"
+        ):
+            found[level, index] = bytes(digest)
+    return found
+
+
+def node_source(nodes: list[merkle.Node]) -> list[bytes]:
+    """A ``merkle.NodeSource`` over the store: a complete subtree between stored levels is
+    computed from the at most ``2**NODE_STRIDE`` stored hashes under it."""
+    plans = []
+    for level, index in nodes:
+        span = level % NODE_STRIDE
+        base = level - span
+        plans.append([(base, child) for child in range(index << span, (index + 1) << span)])
+    found = stored_hashes(key for keys in plans for key in keys)
+    try:
+        return [merkle.perfect_root([found[key] for key in keys]) for keys in plans]
+    except KeyError as missing:
+        raise LookupError(f"the log does not hold the node {missing.args[0]}") from None
+
+
+def log_size() -> int:
+    """How many leaves the log holds (its indexes are 0 to size - 1)."""
+    last = LogLeaf.objects.order_by("-index").values_list("index", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def latest_checkpoint() -> LogCheckpoint | None:
+    return LogCheckpoint.objects.order_by("-tree_size").first()
+
+
+def require_checkpoint() -> LogCheckpoint:
+    checkpoint = latest_checkpoint()
+    if checkpoint is None:
+        raise DomainError(ErrorCode.LOG_EMPTY, "The log has no checkpoint yet.")
+    return checkpoint
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    event: CustodyEvent
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    hashes: list[bytes]
+    checkpoint: LogCheckpoint | None  # the checkpoint of this tree size, if one was signed
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    first: int
+    second: int
+    hashes: list[bytes]
+
+
+def _tree_size(requested: int | None, field: str) -> int:
+    latest = require_checkpoint().tree_size
+    if requested is None:
+        return latest
+    if requested > latest:
+        raise DomainError(
+            ErrorCode.TREE_SIZE_BEYOND_CHECKPOINT,
+            f"The latest checkpoint covers {latest} leaves; ask for at most that.",
+            field=field,
+        )
+    return requested
+
+
+def inclusion_proof(event: CustodyEvent, tree_size: int | None = None) -> InclusionProof:
+    """The proof that ``event`` is a leaf of the tree of ``tree_size`` leaves (default: the
+    latest checkpoint's). The caller has checked that it may see the event."""
+    size = _tree_size(tree_size, "tree_size")
+    leaf = LogLeaf.objects.filter(event=event).first()
+    if leaf is None:
+        raise DomainError(
+            ErrorCode.EVENT_NOT_YET_IN_LOG,
+            "The event is committed but not yet in the log: ask again in a few seconds.",
+            field="event",
+        )
+    if leaf.index >= size:
+        raise DomainError(
+            ErrorCode.EVENT_NOT_IN_TREE,
+            f"The event is leaf {leaf.index}, after the tree of {size} leaves.",
+            field="tree_size",
+        )
+    return InclusionProof(
+        event=event,
+        leaf_index=leaf.index,
+        tree_size=size,
+        leaf_hash=bytes(leaf.hash),
+        hashes=merkle.inclusion_proof(leaf.index, size, node_source),
+        checkpoint=LogCheckpoint.objects.filter(tree_size=size).first(),
+    )
+
+
+def consistency_proof(first: int, second: int | None = None) -> ConsistencyProof:
+    """The proof that the tree of ``first`` leaves is a prefix of the tree of ``second``
+    (default: the latest checkpoint's)."""
+    second = _tree_size(second, "second")
+    if first > second:
+        raise DomainError(
+            ErrorCode.TREE_SIZES_OUT_OF_ORDER,
+            f"first ({first}) is larger than second ({second}).",
+            field="first",
+        )
+    return ConsistencyProof(first, second, merkle.consistency_proof(first, second, node_source))
+
+
+def checkpoint_of_size(tree_size: int) -> LogCheckpoint | None:
+    return LogCheckpoint.objects.filter(tree_size=tree_size).first()
+
+
+def visible_event(organization: Organization, event_uuid) -> CustodyEvent | None:
+    """The event with this uuid if the organization may see its lot; None for an unknown event
+    and for one it may not see alike, after the same single query."""
+    return (
+        CustodyEvent.objects.select_related("lot")
+        .filter(uuid=event_uuid, lot__in=visible_lots(organization))
+        .first()
+    )
+
+
+def log_indexes(event_ids: Iterable[int]) -> dict[int, int]:
+    """The log index of each of these events that the log holds."""
+    return dict(
+        LogLeaf.objects.filter(event_id__in=list(event_ids)).values_list("event_id", "index")
+    )
