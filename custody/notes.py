@@ -61,7 +61,7 @@ def verifier_key(name: str, key: Ed25519PublicKey) -> str:
 
 def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
     try:
-        name, key_hash, encoded = vkey.strip().split("+")
+        name, key_hash, encoded = vkey.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
     except ValueError as exc:
         raise InvalidNote("not a verifier key <name>+<id>+<key>") from exc

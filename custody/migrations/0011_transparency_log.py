@@ -29,50 +29,88 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('custody', '0010_lot_visibility_and_feed'),
+        ("custody", "0010_lot_visibility_and_feed"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LogCheckpoint',
+            name="LogCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tree_size', models.BigIntegerField(unique=True)),
-                ('root_hash', models.BinaryField(max_length=32)),
-                ('note', models.TextField()),
-                ('signed_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tree_size", models.BigIntegerField(unique=True)),
+                ("root_hash", models.BinaryField(max_length=32)),
+                ("note", models.TextField()),
+                ("signed_at", models.DateTimeField()),
             ],
             options={
-                'get_latest_by': 'tree_size',
+                "get_latest_by": "tree_size",
             },
         ),
         migrations.CreateModel(
-            name='LogLeaf',
+            name="LogLeaf",
             fields=[
-                ('index', models.BigIntegerField(db_column='id', primary_key=True, serialize=False)),
-                ('hash', models.BinaryField(max_length=32)),
-                ('event', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='log_leaf', to='custody.custodyevent')),
+                (
+                    "index",
+                    models.BigIntegerField(db_column="id", primary_key=True, serialize=False),
+                ),
+                ("hash", models.BinaryField(max_length=32)),
+                (
+                    "event",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="log_leaf",
+                        to="custody.custodyevent",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LogNode',
+            name="LogNode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField()),
-                ('index', models.BigIntegerField()),
-                ('hash', models.BinaryField(max_length=32)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("level", models.PositiveSmallIntegerField()),
+                ("index", models.BigIntegerField()),
+                ("hash", models.BinaryField(max_length=32)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('level', 'index'), name='log_node_unique_position')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("level", "index"), name="log_node_unique_position"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LogQueue',
+            name="LogQueue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='custody.custodyevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="custody.custodyevent",
+                    ),
+                ),
             ],
         ),
         migrations.RunPython(install, drop),
