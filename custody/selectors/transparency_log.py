@@ -1,6 +1,7 @@
 """Reading the transparency log: its stored hashes as a node source, checkpoints, and inclusion
 and consistency proofs (RFC 9162) against a checkpoint's tree size."""
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -124,6 +125,23 @@ def inclusion_proof(event: CustodyEvent, tree_size: int | None = None) -> Inclus
     )
 
 
+def b64(digest: bytes) -> str:
+    return base64.b64encode(bytes(digest)).decode()
+
+
+def inclusion_document(proof: InclusionProof) -> dict:
+    """An inclusion proof as the API answers it and ``python -m custody.verify`` reads it."""
+    return {
+        "event": proof.event.uuid,
+        "event_hash": proof.event.hash,
+        "leaf_index": proof.leaf_index,
+        "tree_size": proof.tree_size,
+        "leaf_hash": b64(proof.leaf_hash),
+        "hashes": [b64(digest) for digest in proof.hashes],
+        "checkpoint": proof.checkpoint.note if proof.checkpoint else None,
+    }
+
+
 def consistency_proof(first: int, second: int | None = None) -> ConsistencyProof:
     """The proof that the tree of ``first`` leaves is a prefix of the tree of ``second``
     (default: the latest checkpoint's)."""
@@ -135,6 +153,23 @@ def consistency_proof(first: int, second: int | None = None) -> ConsistencyProof
             field="first",
         )
     return ConsistencyProof(first, second, merkle.consistency_proof(first, second, node_source))
+
+
+def consistency_document(proof: ConsistencyProof) -> dict:
+    """A consistency proof as the API answers it and ``python -m custody.verify`` reads it,
+    with the signed checkpoints of its two tree sizes (null for a size never signed)."""
+    signed = dict(
+        LogCheckpoint.objects.filter(tree_size__in=[proof.first, proof.second]).values_list(
+            "tree_size", "note"
+        )
+    )
+    return {
+        "first": proof.first,
+        "second": proof.second,
+        "hashes": [b64(digest) for digest in proof.hashes],
+        "first_checkpoint": signed.get(proof.first),
+        "second_checkpoint": signed.get(proof.second),
+    }
 
 
 def checkpoint_of_size(tree_size: int) -> LogCheckpoint | None:

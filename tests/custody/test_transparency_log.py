@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 from custody import db_triggers, merkle, notes, services
 from custody.hashing import hash_event
-from custody.models import CustodyEvent, Lot, LogCheckpoint, LogLeaf, LogNode, LogQueue, Material
+from custody.models import CustodyEvent, LogCheckpoint, LogLeaf, LogNode, LogQueue, Lot, Material
 from custody.selectors import log_key
 from custody.selectors import transparency_log as log
 from custody.selectors.verification import verify_ledger
@@ -162,7 +162,7 @@ class TestVerifyLedgerChecksTheLog:
         assert report.log.leaves == 3
 
     def test_a_whole_deleted_lot_is_named_by_the_leaves_it_left(self, chain):
-        kept, deleted = register(chain, 2)
+        _kept, deleted = register(chain, 2)
         ship(chain, deleted)
         integrate_log()
         gone = set(deleted.events.values_list("log_leaf__index", flat=True))
@@ -174,7 +174,7 @@ class TestVerifyLedgerChecksTheLog:
         assert all("is gone from the ledger" in p for p in report.log.problems)
 
     def test_a_lot_deleted_with_its_leaves_leaves_a_gap_the_checkpoint_names(self, chain):
-        first, deleted, last = register(chain, 3)
+        _first, deleted, _last = register(chain, 3)
         integrate_log()
         delete_lot_behind_the_triggers(deleted, with_leaves=True)
         report = verify_ledger()
@@ -182,7 +182,7 @@ class TestVerifyLedgerChecksTheLog:
         assert "log leaves 1 to 1 are missing" in " ".join(report.log.problems)
 
     def test_the_latest_leaves_deleted_are_named_from_the_checkpoint(self, chain):
-        first, deleted = register(chain, 2)
+        _first, deleted = register(chain, 2)
         integrate_log()
         delete_lot_behind_the_triggers(deleted, with_leaves=True)
         problems = verify_ledger().log.problems
@@ -254,7 +254,7 @@ class TestVerifyLedgerChecksTheLog:
 @pytest.mark.postgres
 class TestOnPostgres:
     def test_a_whole_lot_deleted_by_the_table_owner_with_triggers_disabled_is_reported(self, chain):
-        kept, deleted = register(chain, 2)
+        _kept, deleted = register(chain, 2)
         ship(chain, deleted)
         integrate_log()
         gone = sorted(deleted.events.values_list("log_leaf__index", flat=True))
