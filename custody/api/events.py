@@ -13,7 +13,7 @@ from .common import EVENT_RELATIONS, idempotency_key, parsed
 from .idempotency import idempotent
 from .inputs import BatchInput
 from .pagination import CursorPagination
-from .serializers import EventSerializer, attach_facilities
+from .serializers import EventSerializer, attach_facilities, with_log_index
 
 
 class BatchResult(serializers.Serializer):
@@ -68,7 +68,7 @@ class EventFeed(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
-        return settled_events(organization).select_related(*EVENT_RELATIONS)
+        return with_log_index(settled_events(organization).select_related(*EVENT_RELATIONS))
 
 
 def _action_arguments(item: dict) -> dict:

@@ -185,6 +185,7 @@ def test_production_settings_pass_the_deploy_check():
         "DEBUG": "0",
         "SECRET_KEY": "a-production-grade-secret-key-5b1f0c9e7d3a48e2b6c4f1a0d9e8c7b6",
         "ALLOWED_HOSTS": "ledger.example.com",
+        "LOG_SIGNING_KEY": "cHJvZHVjdGlvbi1sb2ctc2lnbmluZy1rZXktMDEyMzQ=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -195,6 +196,18 @@ def test_production_settings_pass_the_deploy_check():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+    # Without a key to sign the transparency log's checkpoints, production does not deploy.
+    del env["LOG_SIGNING_KEY"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "custody.E001" in result.stderr and "LOG_SIGNING_KEY" in result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
