@@ -13,7 +13,7 @@ library only, so that the offline verifier (``python -m custody.verify``) uses i
 """
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 HASH_SIZE = 32
 Node = tuple[int, int]  # (level, index) of a complete subtree
@@ -217,6 +217,23 @@ class Frontier:
             on_node(level, position >> level, digest)
         stack.append((level, digest))
         self.size = position + 1
+
+    def extend(self, leaf_hashes: Iterable[bytes], stride: int) -> list[tuple[int, int, bytes]]:
+        """``append`` for many leaves, keeping the complete subtrees made at levels that are
+        multiples of ``stride``: the integrator's loop, inlined (a call per node cost it a
+        third of its time)."""
+        stack, position, sha256, kept = self.stack, self.size, _sha256, []
+        for digest in leaf_hashes:
+            level = 0
+            while stack and stack[-1][0] == level:
+                digest = sha256(b"\x01" + stack.pop()[1] + digest).digest()
+                level += 1
+                if level % stride == 0:
+                    kept.append((level, position >> level, digest))
+            stack.append((level, digest))
+            position += 1
+        self.size = position
+        return kept
 
     def root(self) -> bytes:
         if not self.stack:

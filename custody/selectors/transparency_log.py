@@ -5,7 +5,7 @@ import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
 
 from recyclers.models import Organization
 
@@ -17,23 +17,27 @@ from .visibility import visible_lots
 
 def stored_hashes(keys: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
     """The stored hashes of these complete subtrees (levels that are multiples of
-    ``NODE_STRIDE``; level 0 is the leaves), in one query per table."""
+    ``NODE_STRIDE``; level 0 is the leaves), in one statement."""
     keys = set(keys)
     leaves = [index for level, index in keys if level == 0]
-    found = {}
-    if leaves:
-        for index, digest in LogLeaf.objects.filter(index__in=leaves).values_list("index", "hash"):
-            found[0, index] = bytes(digest)
     nodes = [key for key in keys if key[0] > 0]
+    parts, params = [], []
+    if leaves:
+        parts.append(
+            f"SELECT 0, id, hash FROM {LogLeaf._meta.db_table} "
+            f"WHERE id IN ({', '.join(['%s'] * len(leaves))})"
+        )
+        params += leaves
     if nodes:
-        condition = Q()
-        for level, index in nodes:
-            condition |= Q(level=level, index=index)
-        for level, index, digest in LogNode.objects.filter(condition).values_list(
-            "level", "index", "hash"
-        ):
-            found[level, index] = bytes(digest)
-    return found
+        # "index" is a keyword to SQLite: quoted.
+        condition = " OR ".join(['(level = %s AND "index" = %s)'] * len(nodes))
+        parts.append(f'SELECT level, "index", hash FROM {LogNode._meta.db_table} WHERE {condition}')
+        params += [value for key in nodes for value in key]
+    if not parts:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {(level, index): bytes(digest) for level, index, digest in cursor.fetchall()}
 
 
 def node_source(nodes: list[merkle.Node]) -> list[bytes]:
@@ -85,8 +89,8 @@ class ConsistencyProof:
     hashes: list[bytes]
 
 
-def _tree_size(requested: int | None, field: str) -> int:
-    latest = require_checkpoint().tree_size
+def _tree_size(requested: int | None, field: str, checkpoint: LogCheckpoint | None = None) -> int:
+    latest = (checkpoint or require_checkpoint()).tree_size
     if requested is None:
         return latest
     if requested > latest:
@@ -101,8 +105,9 @@ def _tree_size(requested: int | None, field: str) -> int:
 def inclusion_proof(event: CustodyEvent, tree_size: int | None = None) -> InclusionProof:
     """The proof that ``event`` is a leaf of the tree of ``tree_size`` leaves (default: the
     latest checkpoint's). The caller has checked that it may see the event."""
-    size = _tree_size(tree_size, "tree_size")
-    leaf = LogLeaf.objects.filter(event=event).first()
+    latest = require_checkpoint()
+    size = _tree_size(tree_size, "tree_size", latest)
+    leaf = LogLeaf.objects.filter(event_id=event.pk).only("index", "hash").first()
     if leaf is None:
         raise DomainError(
             ErrorCode.EVENT_NOT_YET_IN_LOG,
@@ -121,7 +126,7 @@ def inclusion_proof(event: CustodyEvent, tree_size: int | None = None) -> Inclus
         tree_size=size,
         leaf_hash=bytes(leaf.hash),
         hashes=merkle.inclusion_proof(leaf.index, size, node_source),
-        checkpoint=LogCheckpoint.objects.filter(tree_size=size).first(),
+        checkpoint=latest if size == latest.tree_size else checkpoint_of_size(size),
     )
 
 

@@ -15,6 +15,7 @@ Celery beat runs ``integrate_log`` every ``LOG_INTEGRATE_SECONDS``; with eager C
 run``) each ledger transaction integrates once it commits (``integrate_after_commit``).
 """
 
+import hashlib
 import logging
 from collections.abc import Callable
 
@@ -39,17 +40,14 @@ def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
     limit = max_events or settings.LOG_BATCH_EVENTS
     with transaction.atomic():
         _hold_integrator_lock()
-        event_ids = _take_queued(limit)
-        if not event_ids:
+        events = _take_queued(limit)
+        if not events:
             return None
         size = log_size()
         frontier = merkle.Frontier(size, node_source(merkle.complete_subtrees(0, size)))
-        leaves, nodes = _grow(frontier, _event_hashes(event_ids))
-        _insert_leaves(leaves)
-        LogNode.objects.bulk_create(
-            [LogNode(level=level, index=index, hash=digest) for level, index, digest in nodes],
-            batch_size=5000,
-        )
+        leaves, nodes = _grow(frontier, events)
+        _insert(LogLeaf._meta.db_table, "id, event_id, hash", leaves)
+        _insert(LogNode._meta.db_table, "level, index, hash", nodes)
         return sign_checkpoint(frontier.size, frontier.root())
 
 
@@ -59,71 +57,60 @@ def _hold_integrator_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INTEGRATOR_LOCK])
 
 
-def _take_queued(limit: int) -> list[int]:
-    """The event ids of the oldest ``limit`` committed queue rows, in queue order, removed
-    from the queue."""
-    table = LogQueue._meta.db_table
+def _take_queued(limit: int) -> list[tuple[int, str]]:
+    """The oldest ``limit`` committed queue rows, in queue order, removed from the queue: each
+    event's id and hash. An event deleted before it was integrated (behind the append-only
+    trigger's back) is left out, and logged."""
+    queue, events = LogQueue._meta.db_table, CustodyEvent._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"DELETE FROM {table} WHERE id IN "
-                f"(SELECT id FROM {table} ORDER BY id LIMIT %s) RETURNING id, event_id",
+                f"WITH taken AS (DELETE FROM {queue} WHERE id IN "
+                f"(SELECT id FROM {queue} ORDER BY id LIMIT %s) RETURNING id, event_id) "
+                f"SELECT taken.event_id, e.hash FROM taken "
+                f"LEFT JOIN {events} e ON e.id = taken.event_id ORDER BY taken.id",
                 [limit],
             )
-            rows = sorted(cursor.fetchall())
-        else:
-            cursor.execute(f"SELECT id, event_id FROM {table} ORDER BY id LIMIT %s", [limit])
             rows = cursor.fetchall()
-            if rows:
-                cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [rows[-1][0]])
-    return [event_id for _, event_id in rows]
-
-
-def _event_hashes(event_ids: list[int]) -> list[tuple[int, str]]:
-    """Each event's hash, in the order given; an event deleted before it was integrated (behind
-    the append-only trigger's back) is left out and logged."""
-    found = {}
-    chunk = 20_000
-    for start in range(0, len(event_ids), chunk):
-        found.update(
-            CustodyEvent.objects.filter(pk__in=event_ids[start : start + chunk]).values_list(
-                "pk", "hash"
+        else:
+            cursor.execute(
+                f"SELECT q.id, q.event_id, e.hash FROM {queue} q "
+                f"LEFT JOIN {events} e ON e.id = q.event_id ORDER BY q.id LIMIT %s",
+                [limit],
             )
-        )
-    missing = [event_id for event_id in event_ids if event_id not in found]
+            taken = cursor.fetchall()
+            if taken:
+                cursor.execute(f"DELETE FROM {queue} WHERE id <= %s", [taken[-1][0]])
+            rows = [(event_id, digest) for _, event_id, digest in taken]
+    missing = [event_id for event_id, digest in rows if digest is None]
     if missing:
         logger.error("Queued events missing from the ledger, not integrated: %s", missing)
-    return [(event_id, found[event_id]) for event_id in event_ids if event_id in found]
+    return [(event_id, digest) for event_id, digest in rows if digest is not None]
 
 
 def _grow(frontier: merkle.Frontier, events: list[tuple[int, str]]):
     """Append the events' leaves to the tree: the leaf rows and the stored nodes it makes."""
-    leaves, nodes = [], []
-
-    def keep(level: int, index: int, digest: bytes) -> None:
-        if level % NODE_STRIDE == 0:
-            nodes.append((level, index, digest))
-
-    for event_id, event_hash in events:
-        digest = merkle.leaf_hash(merkle.event_leaf(event_hash))
-        leaves.append((frontier.size, event_id, digest))
-        frontier.append(digest, keep)
+    sha256, start = hashlib.sha256, frontier.size
+    digests = [sha256(b"\x00" + bytes.fromhex(event_hash)).digest() for _, event_hash in events]
+    nodes = frontier.extend(digests, NODE_STRIDE)
+    leaves = [
+        (start + offset, event_id, digest)
+        for offset, ((event_id, _), digest) in enumerate(zip(events, digests, strict=True))
+    ]
     return leaves, nodes
 
 
-def _insert_leaves(leaves: list[tuple[int, int, bytes]]) -> None:
-    table = LogLeaf._meta.db_table
+def _insert(table: str, names: str, rows: list[tuple]) -> None:
+    columns = ", ".join(connection.ops.quote_name(name.strip()) for name in names.split(","))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: a third of the time of the INSERTs for a large batch.
-            copy = f"COPY {table} (id, event_id, hash) FROM STDIN"
-            with cursor.cursor.copy(copy) as stream:
-                for row in leaves:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as stream:
+                for row in rows:
                     stream.write_row(row)
         else:
-            cursor.executemany(
-                f"INSERT INTO {table} (id, event_id, hash) VALUES (%s, %s, %s)", leaves
-            )
+            marks = ", ".join(["%s"] * len(columns.split(",")))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 def sign_checkpoint(size: int, root_hash: bytes) -> LogCheckpoint:

@@ -74,6 +74,13 @@ def test_the_frontier_grows_the_same_root_and_nodes_as_the_definition(hashes):
     assert frontier.root() == _recursive_root(hashes)
     for (level, index), node in nodes.items():
         assert node == merkle.perfect_root(hashes[index << level : (index + 1) << level])
+    # The integrator's inlined loop keeps the same nodes at the stored levels.
+    extended = merkle.Frontier()
+    kept = extended.extend(hashes, 4)
+    assert extended.root() == frontier.root()
+    assert kept == [
+        (level, index, node) for (level, index), node in nodes.items() if level % 4 == 0
+    ]
     # A frontier resumed from a prefix's complete subtrees continues the same tree.
     half = len(hashes) // 2
     source = merkle.leaf_source(hashes)
