@@ -65,6 +65,10 @@ def latest_checkpoint() -> LogCheckpoint | None:
     return LogCheckpoint.objects.order_by("-tree_size").first()
 
 
+def first_checkpoint() -> LogCheckpoint | None:
+    return LogCheckpoint.objects.order_by("tree_size").first()
+
+
 def require_checkpoint() -> LogCheckpoint:
     checkpoint = latest_checkpoint()
     if checkpoint is None:

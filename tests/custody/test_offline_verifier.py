@@ -37,6 +37,7 @@ def proofs(chain, pickup, tmp_path):
     services.weigh_lot(actor=chain.actor(chain.recycler), lot=pickup, mass_kg=pickup.mass_kg)
     integrate_log()
     call_command("log_proof", pickup.code, "--out", tmp_path, "--since", "3", stdout=StringIO())
+    assert (tmp_path / "old-checkpoint.note").read_text().splitlines()[1] == "3"
     return tmp_path, pickup.code
 
 
@@ -71,8 +72,8 @@ def test_checkpoint_inclusion_and_consistency_verify(proofs):
         key,
         "consistency",
         "--old",
-        folder / "checkpoint-3.note",
-        folder / "consistency-3.json",
+        folder / "old-checkpoint.note",
+        folder / "consistency.json",
     )
     assert result.returncode == 0, result.stderr
     assert "extends the one of 3" in result.stdout

@@ -24,8 +24,8 @@ class Command(BaseCommand):
             "--since",
             type=int,
             metavar="SIZE",
-            help="Also the consistency proof from the checkpoint of SIZE leaves to the latest, "
-            "with that checkpoint (checkpoint-SIZE.note, consistency-SIZE.json).",
+            help="The older checkpoint of the consistency proof (old-checkpoint.note, "
+            "consistency.json): the one of SIZE leaves (default: the first ever signed).",
         )
 
     def handle(self, *args, lot, out, since, **options):
@@ -45,17 +45,17 @@ class Command(BaseCommand):
             path = folder / f"{found.code}-{proof.event.seq}.json"
             document = log.inclusion_document(proof)
             path.write_text(json.dumps(document, cls=DjangoJSONEncoder, indent=2) + "\n")
-        if since is not None:
-            self._write_consistency(folder, since)
+        self._write_consistency(folder, since)
         self.stdout.write(
-            f"Wrote {folder}/checkpoint.note ({checkpoint.tree_size} leaves), {folder}/log.key "
-            f"and {len(proofs)} inclusion proofs ({found.code}-<seq>.json)."
+            f"Wrote {folder}/checkpoint.note ({checkpoint.tree_size} leaves), {folder}/log.key, "
+            f"{len(proofs)} inclusion proofs ({found.code}-<seq>.json), and the consistency "
+            "proof from old-checkpoint.note (consistency.json)."
         )
 
-    def _write_consistency(self, folder: Path, since: int) -> None:
-        older = log.checkpoint_of_size(since)
+    def _write_consistency(self, folder: Path, since: int | None) -> None:
+        older = log.checkpoint_of_size(since) if since is not None else log.first_checkpoint()
         if older is None:
             raise CommandError(f"No checkpoint of {since} leaves was signed.")
-        document = log.consistency_document(log.consistency_proof(since))
-        (folder / f"checkpoint-{since}.note").write_text(older.note)
-        (folder / f"consistency-{since}.json").write_text(json.dumps(document, indent=2) + "\n")
+        document = log.consistency_document(log.consistency_proof(older.tree_size))
+        (folder / "old-checkpoint.note").write_text(older.note)
+        (folder / "consistency.json").write_text(json.dumps(document, indent=2) + "\n")
