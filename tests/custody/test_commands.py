@@ -9,7 +9,16 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from custody.models import CustodyEvent, EventKind, Lot, LotStatus, LotVerdict
+from custody.models import (
+    CustodyEvent,
+    EventKind,
+    LogCheckpoint,
+    LogLeaf,
+    LogQueue,
+    Lot,
+    LotStatus,
+    LotVerdict,
+)
 from custody.projection import projection_drift
 from custody.selectors.genealogy import contributions
 from custody.selectors.verification import verify_ledger
@@ -58,6 +67,16 @@ def finding_codes() -> set[str]:
 
 
 class TestSeedDemo:
+    def test_the_demo_has_a_signed_checkpoint_covering_every_event(
+        self, db, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):  # as each write commits
+            seed()
+        checkpoint = LogCheckpoint.objects.order_by("-tree_size").first()
+        assert checkpoint.tree_size == CustodyEvent.objects.count() == LogLeaf.objects.count()
+        assert not LogQueue.objects.exists()
+        assert verify_ledger().ok
+
     def test_the_demo_shows_every_stage_of_the_chain(self, db):
         output = seed()
         assert "password 'ledger-demo'" in output

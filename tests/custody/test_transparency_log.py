@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
-from custody import db_triggers, merkle, notes, services
+from custody import db_triggers, merkle, notes, services, tasks
 from custody.hashing import hash_event
 from custody.models import CustodyEvent, LogCheckpoint, LogLeaf, LogNode, LogQueue, Lot, Material
 from custody.selectors import log_key
@@ -101,6 +101,28 @@ class TestIntegration:
         for lot in lots:
             indexes = list(lot.events.order_by("seq").values_list("log_leaf__index", flat=True))
             assert indexes == sorted(indexes)
+
+    def test_with_eager_celery_a_write_is_in_a_checkpoint_once_it_commits(
+        self, chain, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            (lot,) = register(chain)
+        assert log.latest_checkpoint().tree_size == 1
+        assert lot.events.get().log_leaf.index == 0
+        assert not LogQueue.objects.exists()
+
+    def test_a_failed_integration_never_fails_the_committed_write(
+        self, chain, settings, django_capture_on_commit_callbacks
+    ):
+        settings.LOG_SIGNING_KEY, settings.LOG_SIGNING_KEY_FILE = "", ""  # cannot sign
+        with django_capture_on_commit_callbacks(execute=True):
+            (lot,) = register(chain)
+        assert lot.events.exists() and LogQueue.objects.count() == 1  # queued for the next one
+
+    def test_the_beat_task_integrates_what_is_queued(self, chain):
+        register(chain, 2)
+        assert tasks.integrate_log.apply().get() == 2
+        assert tasks.integrate_log.apply().get() == 0
 
     def test_the_signing_key_is_made_on_first_use_when_none_is_set(self, settings, tmp_path):
         settings.LOG_SIGNING_KEY = ""
