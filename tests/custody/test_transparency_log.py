@@ -1,12 +1,14 @@
 """The transparency log over every event: integration in commit order, signed checkpoints,
 proofs from the store, and what verify_ledger finds when the log and the ledger disagree."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.apps import apps
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from custody import db_triggers, merkle, notes, services, tasks
 from custody.hashing import hash_event
@@ -14,6 +16,7 @@ from custody.models import CustodyEvent, LogCheckpoint, LogLeaf, LogNode, LogQue
 from custody.selectors import log_key
 from custody.selectors import transparency_log as log
 from custody.selectors.verification import verify_ledger
+from custody.services import transparency_log as log_service
 from custody.services.transparency_log import integrate_log, sign_checkpoint
 
 from ..conftest import days_ago, drive_manifest, ship
@@ -304,6 +307,44 @@ class TestOnPostgres:
         assert report.broken == []
         named = sorted(int(p.split()[2].rstrip(":")) for p in report.log.problems)
         assert named == gone
+
+    @pytest.mark.django_db(transaction=True)
+    def test_writers_never_wait_for_the_integrator_and_integrators_queue(self, chain, monkeypatch):
+        # As in production: beat integrates, the writes do not.
+        monkeypatch.setattr(log_service, "_integrator", None)
+        first, second = register(chain, 2)
+        signing, release = threading.Event(), threading.Event()
+        real_sign = log_service.sign_checkpoint
+
+        def slow_sign(size, root_hash):
+            signing.set()
+            release.wait(10)
+            return real_sign(size, root_hash)
+
+        monkeypatch.setattr(log_service, "sign_checkpoint", slow_sign)
+        sizes = []
+
+        def integrator():
+            try:
+                checkpoint = integrate_log()
+                sizes.append(checkpoint.tree_size if checkpoint else 0)
+            finally:
+                connections.close_all()
+
+        holder = threading.Thread(target=integrator)
+        holder.start()
+        assert signing.wait(10)  # the integrator holds its lock and the queue rows it took
+        waiter = threading.Thread(target=integrator)
+        waiter.start()
+        started = time.monotonic()
+        services.weigh_lot(actor=chain.actor(chain.source), lot=first, mass_kg=Decimal("2"))
+        assert time.monotonic() - started < 2  # the writer did not wait
+        release.set()
+        holder.join(10)
+        waiter.join(10)
+        assert sorted(sizes) == [2, 3]  # the second integrator waited, then took the write
+        assert verify_ledger().ok
+        assert second.events.get().log_leaf.index < first.events.get(seq=2).log_leaf.index
 
     @pytest.mark.parametrize(
         "table",
