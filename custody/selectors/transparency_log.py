@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Greatest
 
 from recyclers.models import Organization
 
 from .. import merkle
 from ..errors import DomainError, ErrorCode
-from ..models import NODE_STRIDE, CustodyEvent, LogCheckpoint, LogLeaf, LogNode
+from ..models import NODE_STRIDE, CustodyEvent, LogCheckpoint, LogLeaf, LogNode, LotVisibility
 from .visibility import visible_lots
 
 
@@ -199,4 +201,40 @@ def log_indexes(event_ids: Iterable[int]) -> dict[int, int]:
     """The log index of each of these events that the log holds."""
     return dict(
         LogLeaf.objects.filter(event_id__in=list(event_ids)).values_list("event_id", "index")
+    )
+
+
+# A partner's feed position in log order: (the log index at which the entry came, the event's
+# own index), as one integer. Holds while the log has fewer than 2**31 leaves.
+FEED_SHIFT = 2**32
+
+
+def logged_events(organization: Organization) -> QuerySet[CustodyEvent]:
+    """The event feed in log order, which is commit order: every event the organization may
+    see once it is in the log, in the order of ``position``, held back by nothing.
+
+    An operator's or auditor's position is the event's log index. A partner's entries come in
+    the order of the event that brought them: its own log index, or, for the history of a lot
+    that became visible to it, the index of the event that granted it, the history right before
+    that event. A transaction committed after a reader's page has larger indexes than every
+    event on it, so no cursor ever moves past an entry that commits later."""
+    events = CustodyEvent.objects.filter(log_leaf__isnull=False)
+    if organization.sees_everything:
+        return events.annotate(position=F("log_leaf__index"))
+    granted = LotVisibility.objects.filter(organization=organization, lot=OuterRef("lot_id"))
+    return (
+        events.filter(feed_entries__organization=organization)
+        .annotate(
+            event_index=F("log_leaf__index"),
+            grant_index=Subquery(granted.values("granted_by__log_leaf__index")[:1]),
+        )
+        .filter(grant_index__isnull=False)
+        .annotate(
+            # Named a bigint: past 2**31 Django would take a position for an overflow and
+            # match nothing.
+            position=ExpressionWrapper(
+                Greatest("event_index", "grant_index") * FEED_SHIFT + F("event_index"),
+                output_field=BigIntegerField(),
+            )
+        )
     )
