@@ -41,13 +41,17 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def _postgres_install(table: str) -> list[str]:
-    return [
+def _postgres_install(table: str, truncate: bool) -> list[str]:
+    statements = [
         f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
-        FOR EACH ROW EXECUTE FUNCTION custody_append_only();""",
-        f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
-        FOR EACH STATEMENT EXECUTE FUNCTION custody_no_truncate();""",
+        FOR EACH ROW EXECUTE FUNCTION custody_append_only();"""
     ]
+    if truncate:
+        statements.append(
+            f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION custody_no_truncate();"""
+        )
+    return statements
 
 
 def _postgres_drop(table: str) -> list[str]:
@@ -66,12 +70,14 @@ def _sqlite_install(table: str) -> list[str]:
     ]
 
 
-def install(connection, tables=APPEND_ONLY_TABLES) -> None:
+def install(connection, tables=APPEND_ONLY_TABLES, truncate: bool = True) -> None:
+    """Install the triggers on ``tables``; ``truncate=False`` leaves TRUNCATE allowed (as
+    before migration 0011, which a reversal of it restores)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(POSTGRES_FUNCTION)
             for table in tables:
-                for statement in [*_postgres_drop(table), *_postgres_install(table)]:
+                for statement in [*_postgres_drop(table), *_postgres_install(table, truncate)]:
                     cursor.execute(statement)
         elif connection.vendor == "sqlite":
             for table in tables:

@@ -25,7 +25,10 @@ def drop(apps, schema_editor):
     connection = schema_editor.connection
     db_triggers.drop_log_queue(connection)
     db_triggers.drop(connection, tables=db_triggers.LOG_TABLES)
-    db_triggers.install(connection, tables=db_triggers.APPEND_ONLY_TABLES[:5])
+    tables = [
+        table for table in db_triggers.APPEND_ONLY_TABLES if table not in db_triggers.LOG_TABLES
+    ]
+    db_triggers.install(connection, tables=tables, truncate=False)
 
 
 class Migration(migrations.Migration):
