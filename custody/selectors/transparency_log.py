@@ -111,27 +111,36 @@ def _tree_size(requested: int | None, field: str, checkpoint: LogCheckpoint | No
 def inclusion_proof(event: CustodyEvent, tree_size: int | None = None) -> InclusionProof:
     """The proof that ``event`` is a leaf of the tree of ``tree_size`` leaves (default: the
     latest checkpoint's). The caller has checked that it may see the event."""
-    latest = require_checkpoint()
-    size = _tree_size(tree_size, "tree_size", latest)
-    leaf = LogLeaf.objects.filter(event_id=event.pk).only("index", "hash").first()
-    if leaf is None:
+    # The latest checkpoint and the event's leaf in one round trip.
+    leaf = LogLeaf.objects.filter(event_id=event.pk)
+    latest = (
+        LogCheckpoint.objects.order_by("-tree_size")
+        .annotate(
+            leaf_index=Subquery(leaf.values("index")[:1]),
+            leaf_hash=Subquery(leaf.values("hash")[:1]),
+        )
+        .first()
+    )
+    size = _tree_size(tree_size, "tree_size", latest or require_checkpoint())
+    if latest.leaf_index is None:
         raise DomainError(
             ErrorCode.EVENT_NOT_YET_IN_LOG,
             "The event is committed but not yet in the log: ask again in a few seconds.",
             field="event",
         )
-    if leaf.index >= size:
+    index = latest.leaf_index
+    if index >= size:
         raise DomainError(
             ErrorCode.EVENT_NOT_IN_TREE,
-            f"The event is leaf {leaf.index}, after the tree of {size} leaves.",
+            f"The event is leaf {index}, after the tree of {size} leaves.",
             field="tree_size",
         )
     return InclusionProof(
         event=event,
-        leaf_index=leaf.index,
+        leaf_index=index,
         tree_size=size,
-        leaf_hash=bytes(leaf.hash),
-        hashes=merkle.inclusion_proof(leaf.index, size, node_source),
+        leaf_hash=bytes(latest.leaf_hash),
+        hashes=merkle.inclusion_proof(index, size, node_source),
         checkpoint=latest if size == latest.tree_size else checkpoint_of_size(size),
     )
 
