@@ -101,7 +101,7 @@ def drop(connection, tables=APPEND_ONLY_TABLES) -> None:
 POSTGRES_QUEUE = f"""
 CREATE OR REPLACE FUNCTION custody_log_enqueue() RETURNS trigger AS $$
 BEGIN
-    INSERT INTO {LOG_QUEUE} (event_id) SELECT id FROM inserted ORDER BY id;
+    INSERT INTO {LOG_QUEUE} (event_id, hash) SELECT id, hash FROM inserted ORDER BY id;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -111,7 +111,7 @@ CREATE TRIGGER {EVENTS}_log_enqueue AFTER INSERT ON {EVENTS}
 """
 SQLITE_QUEUE = f"""
 CREATE TRIGGER IF NOT EXISTS {EVENTS}_log_enqueue AFTER INSERT ON {EVENTS}
-BEGIN INSERT INTO {LOG_QUEUE} (event_id) VALUES (NEW.id); END;
+BEGIN INSERT INTO {LOG_QUEUE} (event_id, hash) VALUES (NEW.id, NEW.hash); END;
 """
 
 

@@ -16,8 +16,8 @@ def install(apps, schema_editor):
     db_triggers.install_log_queue(connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {db_triggers.LOG_QUEUE} (event_id) "
-            f"SELECT id FROM {db_triggers.EVENTS} ORDER BY id"
+            f"INSERT INTO {db_triggers.LOG_QUEUE} (event_id, hash) "
+            f"SELECT id, hash FROM {db_triggers.EVENTS} ORDER BY id"
         )
 
 
@@ -114,6 +114,7 @@ class Migration(migrations.Migration):
                         to="custody.custodyevent",
                     ),
                 ),
+                ("hash", models.CharField(max_length=64)),
             ],
         ),
         migrations.RunPython(install, drop),

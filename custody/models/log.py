@@ -31,6 +31,8 @@ class LogQueue(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # The event's hash as it was inserted: the integrator reads no event row.
+    hash = models.CharField(max_length=64)
 
     def __str__(self) -> str:
         return f"event {self.event_id} queued for the log"

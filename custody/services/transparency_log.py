@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import merkle, notes
-from ..models import NODE_STRIDE, CustodyEvent, LogCheckpoint, LogLeaf, LogNode, LogQueue
+from ..models import NODE_STRIDE, LogCheckpoint, LogLeaf, LogNode, LogQueue
 from ..selectors.log_key import key_name, signing_key
 from ..selectors.transparency_log import log_size, node_source
 
@@ -59,33 +59,22 @@ def _hold_integrator_lock() -> None:
 
 def _take_queued(limit: int) -> list[tuple[int, str]]:
     """The oldest ``limit`` committed queue rows, in queue order, removed from the queue: each
-    event's id and hash. An event deleted before it was integrated (behind the append-only
-    trigger's back) is left out, and logged."""
-    queue, events = LogQueue._meta.db_table, CustodyEvent._meta.db_table
+    event's id and hash, as the trigger copied them when the event was inserted."""
+    queue = LogQueue._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"WITH taken AS (DELETE FROM {queue} WHERE id IN "
-                f"(SELECT id FROM {queue} ORDER BY id LIMIT %s) RETURNING id, event_id) "
-                f"SELECT taken.event_id, e.hash FROM taken "
-                f"LEFT JOIN {events} e ON e.id = taken.event_id ORDER BY taken.id",
+                f"(SELECT id FROM {queue} ORDER BY id LIMIT %s) RETURNING id, event_id, hash) "
+                f"SELECT event_id, hash FROM taken ORDER BY id",
                 [limit],
             )
-            rows = cursor.fetchall()
-        else:
-            cursor.execute(
-                f"SELECT q.id, q.event_id, e.hash FROM {queue} q "
-                f"LEFT JOIN {events} e ON e.id = q.event_id ORDER BY q.id LIMIT %s",
-                [limit],
-            )
-            taken = cursor.fetchall()
-            if taken:
-                cursor.execute(f"DELETE FROM {queue} WHERE id <= %s", [taken[-1][0]])
-            rows = [(event_id, digest) for _, event_id, digest in taken]
-    missing = [event_id for event_id, digest in rows if digest is None]
-    if missing:
-        logger.error("Queued events missing from the ledger, not integrated: %s", missing)
-    return [(event_id, digest) for event_id, digest in rows if digest is not None]
+            return cursor.fetchall()
+        cursor.execute(f"SELECT id, event_id, hash FROM {queue} ORDER BY id LIMIT %s", [limit])
+        taken = cursor.fetchall()
+        if taken:
+            cursor.execute(f"DELETE FROM {queue} WHERE id <= %s", [taken[-1][0]])
+        return [(event_id, digest) for _, event_id, digest in taken]
 
 
 def _grow(frontier: merkle.Frontier, events: list[tuple[int, str]]):
