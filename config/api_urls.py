@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from custody.api.events import EventFeed
+from custody.api.log import ConsistencyProofView, InclusionProofView, LatestCheckpoint
 from custody.api.lots import LotViewSet
 from custody.api.transformations import TransformationCreate
 from custody.api.webhooks import WebhookSubscriptionViewSet
@@ -18,6 +19,9 @@ router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/events/", EventFeed.as_view(), name="event-feed"),
+    path("v1/log/checkpoint", LatestCheckpoint.as_view(), name="log-checkpoint"),
+    path("v1/log/proof/inclusion", InclusionProofView.as_view(), name="log-inclusion-proof"),
+    path("v1/log/proof/consistency", ConsistencyProofView.as_view(), name="log-consistency"),
     path("v1/transformations/", TransformationCreate.as_view(), name="transformations"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -234,6 +234,22 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- The transparency log (custody/services/transparency_log.py) -----------------------------
+# The log's name, the first line of every checkpoint and the name of its signing key.
+LOG_ORIGIN = os.environ.get("LOG_ORIGIN", "ree-custody.example/ledger")
+# The Ed25519 private key that signs checkpoints: base64 of its 32 bytes, from the environment
+# or a file. Required in production (a deploy check says so); with DEBUG=1, a key is made on
+# first use into log-signing.key (kept out of the repository, .gitignore).
+LOG_SIGNING_KEY = os.environ.get("LOG_SIGNING_KEY", "")
+LOG_SIGNING_KEY_FILE = os.environ.get("LOG_SIGNING_KEY_FILE") or (
+    str(BASE_DIR / "log-signing.key") if DEBUG else ""
+)
+# How often beat integrates what was committed since (with a worker); eager Celery (make run,
+# no REDIS_URL) integrates each write's events as it commits instead.
+LOG_INTEGRATE_SECONDS = float(os.environ.get("LOG_INTEGRATE_SECONDS", "2"))
+# Most events one integration takes from the queue; what is left waits for the next.
+LOG_BATCH_EVENTS = int(os.environ.get("LOG_BATCH_EVENTS", "100000"))
+
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
@@ -259,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
     "verify-ledger-nightly": {
         "task": "custody.tasks.verify_ledger",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "integrate-transparency-log": {
+        "task": "custody.tasks.integrate_log",
+        "schedule": LOG_INTEGRATE_SECONDS,
     },
     "send-due-webhooks": {
         "task": "custody.tasks.send_due_webhooks",

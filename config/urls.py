@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from custody.api import errors
+from custody.api.log import log_public_key
 
 
 def healthz(request):
@@ -26,6 +27,7 @@ admin.site.index_title = "Operations"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path(".well-known/ledger-log-key", log_public_key, name="log-public-key"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
 ]

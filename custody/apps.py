@@ -6,5 +6,6 @@ class CustodyConfig(AppConfig):
     verbose_name = "Custody ledger"
 
     def ready(self):
-        # Registers the Celery tasks and hands the webhook outbox its publisher.
-        from . import tasks  # noqa: F401
+        # Registers the Celery tasks and hands the webhook outbox its publisher; and the
+        # deploy checks of the ledger's settings.
+        from . import checks, tasks  # noqa: F401

@@ -103,6 +103,12 @@ class ErrorCode(StrEnum):
     BATCH_TOO_LARGE = "batch_too_large"
     UNKNOWN_ACTION = "unknown_action"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    # the transparency log
+    LOG_EMPTY = "log_empty", CONFLICT
+    EVENT_NOT_YET_IN_LOG = "event_not_yet_in_log", CONFLICT
+    EVENT_NOT_IN_TREE = "event_not_in_tree"
+    TREE_SIZE_BEYOND_CHECKPOINT = "tree_size_beyond_checkpoint"
+    TREE_SIZES_OUT_OF_ORDER = "tree_sizes_out_of_order"
 
 
 class DomainError(Exception):

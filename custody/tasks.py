@@ -7,7 +7,7 @@ from celery import shared_task
 
 from .api.serializers import webhook_payload
 from .selectors.verification import verify_ledger as verify_all_chains
-from .services import stored_verdicts, webhooks
+from .services import stored_verdicts, transparency_log, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,14 @@ def verify_ledger() -> dict:
         "lots": report.lots,
         "broken": [str(broken) for broken in report.broken],
     }
+
+
+@shared_task(name="custody.tasks.integrate_log")
+def integrate_log() -> int:
+    """Every LOG_INTEGRATE_SECONDS (beat): what was committed since, into the transparency
+    log, with a signed checkpoint; returns the tree size (0: nothing was queued)."""
+    checkpoint = transparency_log.integrate_log()
+    return checkpoint.tree_size if checkpoint else 0
 
 
 @shared_task(name="custody.tasks.reassess_verdicts")
@@ -79,5 +87,12 @@ def _reassess(lot_ids: list[int]) -> None:
         reassess_lots.delay(lot_ids)
 
 
+def _integrate() -> None:
+    # With a worker, beat integrates: a write publishes nothing more for the log.
+    if integrate_log.app.conf.task_always_eager:
+        integrate_log.apply()
+
+
 webhooks.set_publisher(_publish)
+transparency_log.set_integrator(_integrate)
 stored_verdicts.set_reassessor(_reassess)

@@ -31,22 +31,19 @@ def pytest_configure(config):
 def _make_transactional_flush_keep_the_schema_data():
     """Transactional tests end with a flush of every table. Two things need help:
 
-    * On SQLite the flush is a DELETE, which the append-only trigger refuses (on PostgreSQL it
-      is a TRUNCATE, which the trigger allows): lift the triggers for the flush alone.
+    * The flush is a DELETE on SQLite and a TRUNCATE on PostgreSQL, which the append-only
+      triggers refuse: lift the triggers for the flush alone.
     * The flush also empties the organization roles and the default origin policy that
       migrations installed: put them back, as the migrations would.
     """
     original = TransactionTestCase._fixture_teardown
 
     def teardown(self):
-        sqlite = connection.vendor == "sqlite"
-        if sqlite:
-            db_triggers.drop(connection)
+        db_triggers.drop(connection)
         try:
             return original(self)
         finally:
-            if sqlite:
-                db_triggers.install(connection)
+            db_triggers.install(connection)
             OrganizationRole.objects.bulk_create(
                 [OrganizationRole(code=code) for code in Role.values], ignore_conflicts=True
             )

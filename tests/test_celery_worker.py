@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from config.celery import app
@@ -47,6 +48,8 @@ def worker(redis_url):
         ),
         "REDIS_URL": redis_url,
         "SECRET_KEY": "worker-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        # The key that signed the test's checkpoints: the worker verifies them.
+        "LOG_SIGNING_KEY": settings.LOG_SIGNING_KEY,
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",  # the receivers listen on 127.0.0.1, over http
     }
     process = subprocess.Popen(

@@ -11,6 +11,13 @@ def parsed(input_class, request) -> dict:
     return arguments
 
 
+def parsed_query(input_class, request) -> dict:
+    """The query parameters, validated by ``input_class`` (a malformed one is a 400 naming it)."""
+    serializer = input_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def idempotency_key(request) -> str | None:
     return request.headers.get("Idempotency-Key", "").strip() or None
 

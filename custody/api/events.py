@@ -7,13 +7,22 @@ from rest_framework.response import Response
 
 from .. import services
 from ..models import CustodyEvent, Lot
+from ..selectors.transparency_log import logged_events
 from ..selectors.visibility import lots_named, settled_events, unknown_lots
 from .auth import request_actor
-from .common import EVENT_RELATIONS, idempotency_key, parsed
+from .common import EVENT_RELATIONS, idempotency_key, parsed, parsed_query
 from .idempotency import idempotent
 from .inputs import BatchInput
 from .pagination import CursorPagination
-from .serializers import EventSerializer, attach_facilities
+from .serializers import EventSerializer, attach_facilities, with_log_index
+
+
+class FeedQuery(serializers.Serializer):
+    order = serializers.ChoiceField(
+        choices=["written", "log"],
+        required=False,
+        help_text="`log`: by log index (commit order), no hold-back. Default `written`.",
+    )
 
 
 class BatchResult(serializers.Serializer):
@@ -64,11 +73,23 @@ class EventFeed(generics.ListAPIView):
                 position = self.cursor.position if self.cursor else None
             return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
 
+    @extend_schema(parameters=[FeedQuery])
+    def get(self, request, *args, **kwargs):
+        """Every event the caller may see, each once, from the cursor on. ``order=log``: in log
+        order (commit order), each event once it is in the transparency log, nothing held back;
+        by default, in the order written, less the last ``FEED_SETTLE_SECONDS``. A cursor
+        belongs to its order."""
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
-        return settled_events(organization).select_related(*EVENT_RELATIONS)
+        if parsed_query(FeedQuery, self.request).get("order") == "log":
+            events = logged_events(organization)
+        else:
+            events = settled_events(organization)
+        return with_log_index(events.select_related(*EVENT_RELATIONS))
 
 
 def _action_arguments(item: dict) -> dict:

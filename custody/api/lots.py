@@ -30,7 +30,7 @@ from .inputs import (
     WeighInput,
 )
 from .pagination import CursorPagination
-from .serializers import EventSerializer, LotSerializer, attach_facilities
+from .serializers import EventSerializer, LotSerializer, attach_facilities, with_log_index
 
 
 class ActionResult(serializers.Serializer):
@@ -153,7 +153,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=EventPagination)
     def events(self, request, code=None):
         lot = self.get_object()
-        events = lot.events.select_related(*EVENT_RELATIONS).order_by("seq")
+        events = with_log_index(lot.events.select_related(*EVENT_RELATIONS)).order_by("seq")
         page = self.paginate_queryset(events)
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 

@@ -77,6 +77,21 @@ WRITE_ERRORS = {
     "Idempotency-Key was used for another request.",
 }
 
+# Reads that answer more than READ_ERRORS, by operation id.
+MORE_READ_ERRORS = {
+    "log_checkpoint": {"409": "`log_empty`: no event has been integrated into the log yet."},
+    "log_inclusion_proof": {
+        "409": "`log_empty`, or `event_not_yet_in_log`: committed, not yet integrated; ask "
+        "again in a few seconds.",
+        "422": "`tree_size_beyond_checkpoint`, or `event_not_in_tree`: the event is a later "
+        "leaf than the tree asked for.",
+    },
+    "log_consistency_proof": {
+        "409": "`log_empty`.",
+        "422": "`tree_size_beyond_checkpoint`, or `tree_sizes_out_of_order`.",
+    },
+}
+
 
 def add_problem_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -86,6 +101,7 @@ def add_problem_responses(result, generator, request, public):
     for path in result.get("paths", {}).values():
         for method, operation in path.items():
             errors = WRITE_ERRORS if method in {"post", "put", "patch", "delete"} else READ_ERRORS
+            errors = {**errors, **MORE_READ_ERRORS.get(operation.get("operationId"), {})}
             responses = operation.setdefault("responses", {})
             for status, description in errors.items():
                 responses.setdefault(status, {"description": description, "content": problem})

@@ -1,6 +1,7 @@
 """Output serializers of the partner API (reads). Masses are decimal strings in kg; times are
 ISO 8601 with offset."""
 
+from django.db.models import F
 from rest_framework import serializers
 
 from recyclers.api.serializers import FacilityRefSerializer
@@ -98,6 +99,19 @@ class EventSerializer(serializers.Serializer):
     )
     prev_hash = serializers.CharField(read_only=True)
     hash = serializers.CharField(read_only=True)
+    log_index = serializers.SerializerMethodField(
+        help_text="The event's leaf in the transparency log (commit order); null until it is "
+        "integrated, a few seconds after it is written (and in a write's own answer)."
+    )
+
+    def get_log_index(self, event) -> int | None:
+        # Annotated by the reads (``with_log_index``); an event just written has none yet.
+        return getattr(event, "log_index", None)
+
+
+def with_log_index(events):
+    """Events with their log index, read in the same query."""
+    return events.annotate(log_index=F("log_leaf__index"))
 
 
 def webhook_payload(event) -> dict:

@@ -1,7 +1,8 @@
 """Data only, one module per concept: lots and their manifests (``lots``), the ledger of custody
 events (``events``), transformations and lot links (``genealogy``), origin policies and stored
 verdicts (``policies``), the webhook outbox (``webhooks``), idempotency records, and which
-partner may see which lot, with each partner's event feed (``visibility``). The vocabulary they
+partner may see which lot, with each partner's event feed (``visibility``), and the transparency
+log over every event (``log``). The vocabulary they
 share (materials, statuses, kinds) is ``custody.kinds``."""
 
 from ..kinds import (
@@ -20,6 +21,7 @@ from ..kinds import (
 from .events import CustodyEvent
 from .genealogy import LotLink, Transformation
 from .idempotency import IdempotencyRecord
+from .log import NODE_STRIDE, LogCheckpoint, LogLeaf, LogNode, LogQueue
 from .lots import MASS, Asset, Lot
 from .policies import (
     CertificationRequirement,
@@ -37,6 +39,7 @@ __all__ = [
     "DRIVE_CATEGORIES",
     "GENESIS_HASH",
     "MASS",
+    "NODE_STRIDE",
     "SOURCE_MATERIALS",
     "Asset",
     "AssetCategory",
@@ -47,6 +50,10 @@ __all__ = [
     "EventKind",
     "FeedEntry",
     "IdempotencyRecord",
+    "LogCheckpoint",
+    "LogLeaf",
+    "LogNode",
+    "LogQueue",
     "Lot",
     "LotLink",
     "LotStatus",

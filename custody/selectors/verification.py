@@ -12,6 +12,7 @@ from django.db.models import F
 
 from ..hashing import content_hash, format_mass, format_time, formatted_content
 from ..models import GENESIS_HASH, CustodyEvent, Lot
+from .log_verification import LogReport, verify_log
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,11 @@ class VerificationReport:
     events: int = 0
     lots: int = 0
     broken: list[BrokenChain] | None = None
+    log: LogReport | None = None  # the transparency log, when every chain was verified
 
     @property
     def ok(self) -> bool:
-        return not self.broken
+        return not self.broken and (self.log is None or self.log.ok)
 
 
 class EventRow(NamedTuple):
@@ -280,9 +282,10 @@ def verify_ledger(
     progress: Callable[[int], object] | None = None,
     workers: int = 1,
 ) -> VerificationReport:
-    """Verify every chain (or those of ``lot_codes``). With ``workers`` > 1 on PostgreSQL, as
-    many processes each verify a share of the lots, in parallel; not inside a transaction,
-    whose uncommitted events other processes could not see."""
+    """Verify every chain (or those of ``lot_codes``), and with every chain the transparency
+    log against the ledger and its checkpoints (``verify_log``). With ``workers`` > 1 on
+    PostgreSQL, as many processes each verify a share of the lots, in parallel; not inside a
+    transaction, whose uncommitted events other processes could not see."""
     if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
         report = _verify_in_processes(lot_codes, progress, workers)
     else:
@@ -293,6 +296,8 @@ def verify_ledger(
     for code in headless.values_list("code", flat=True):
         report.broken.append(BrokenChain(code, 1, None, "the lot has lost its first event"))
     report.broken.sort(key=lambda broken: broken.lot_code)
+    if lot_codes is None:
+        report.log = verify_log()
     return report
 
 

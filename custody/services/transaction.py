@@ -17,6 +17,7 @@ from ..hashing import hash_event
 from ..models import CustodyEvent, Lot, WebhookDelivery
 from ..projection import PROJECTED_FIELDS
 from .stored_verdicts import reassess_after_commit
+from .transparency_log import integrate_after_commit, integrates_after_commit
 from .visibility import record_visibility
 from .webhooks import publish_after_commit, queue_deliveries
 
@@ -90,8 +91,11 @@ class PendingWrites:
 
     def finish(self) -> None:
         """Write what is pending; once the transaction commits, hand its webhook deliveries to
-        the broker, all at once, and the lots it wrote for their stored verdicts' refresh."""
+        the broker, all at once, and the lots it wrote for their stored verdicts' refresh; with
+        eager Celery, integrate its events into the transparency log."""
         self.flush()
+        if self.written_lot_ids and integrates_after_commit():
+            transaction.on_commit(integrate_after_commit)
         if self.deliveries:
             deliveries = self.deliveries
             transaction.on_commit(lambda: publish_after_commit(deliveries))

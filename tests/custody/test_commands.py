@@ -9,7 +9,16 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from custody.models import CustodyEvent, EventKind, Lot, LotStatus, LotVerdict
+from custody.models import (
+    CustodyEvent,
+    EventKind,
+    LogCheckpoint,
+    LogLeaf,
+    LogQueue,
+    Lot,
+    LotStatus,
+    LotVerdict,
+)
 from custody.projection import projection_drift
 from custody.selectors.genealogy import contributions
 from custody.selectors.verification import verify_ledger
@@ -58,6 +67,16 @@ def finding_codes() -> set[str]:
 
 
 class TestSeedDemo:
+    def test_the_demo_has_a_signed_checkpoint_covering_every_event(
+        self, db, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):  # as each write commits
+            seed()
+        checkpoint = LogCheckpoint.objects.order_by("-tree_size").first()
+        assert checkpoint.tree_size == CustodyEvent.objects.count() == LogLeaf.objects.count()
+        assert not LogQueue.objects.exists()
+        assert verify_ledger().ok
+
     def test_the_demo_shows_every_stage_of_the_chain(self, db):
         output = seed()
         assert "password 'ledger-demo'" in output
@@ -185,6 +204,7 @@ def test_production_settings_pass_the_deploy_check():
         "DEBUG": "0",
         "SECRET_KEY": "a-production-grade-secret-key-5b1f0c9e7d3a48e2b6c4f1a0d9e8c7b6",
         "ALLOWED_HOSTS": "ledger.example.com",
+        "LOG_SIGNING_KEY": "cHJvZHVjdGlvbi1sb2ctc2lnbmluZy1rZXktMDEyMzQ=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -195,6 +215,18 @@ def test_production_settings_pass_the_deploy_check():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+    # Without a key to sign the transparency log's checkpoints, production does not deploy.
+    del env["LOG_SIGNING_KEY"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "custody.E001" in result.stderr and "LOG_SIGNING_KEY" in result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

@@ -10,8 +10,9 @@ from custody.selectors.verification import verify_ledger
 
 class Command(BaseCommand):
     help = (
-        "Recompute every lot's hash chain from scratch. Exits 1 and names the first broken event "
-        "of each broken lot."
+        "Recompute every lot's hash chain from scratch, and the transparency log against the "
+        "ledger and its signed checkpoints. Exits 1 and names the first broken event of each "
+        "broken lot, and what is missing from or changed in the log."
     )
 
     def add_arguments(self, parser):
@@ -45,9 +46,20 @@ class Command(BaseCommand):
             f"{report.events:,} events in {report.lots:,} lots in {elapsed:.2f} s "
             f"({rate:,.0f} events/s)"
         )
+        log = report.log
+        if log is not None:
+            summary += (
+                f"; log of {log.leaves:,} leaves, {log.checkpoints:,} checkpoints"
+                f" ({log.queued:,} events queued for it)"
+            )
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"Ledger verified: {summary}."))
             return
         for broken in report.broken:
             self.stderr.write(f"BROKEN {broken}")
-        raise CommandError(f"{len(report.broken)} broken chain(s) among {summary}.")
+        for problem in log.problems if log is not None else ():
+            self.stderr.write(f"LOG {problem}")
+        problems = len(log.problems) if log is not None else 0
+        raise CommandError(
+            f"{len(report.broken)} broken chain(s), {problems} log problem(s) among {summary}."
+        )
