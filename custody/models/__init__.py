@@ -1,7 +1,8 @@
 """Data only, one module per concept: lots and their manifests (``lots``), the ledger of custody
 events (``events``), transformations and lot links (``genealogy``), origin policies and stored
-verdicts (``policies``), the webhook outbox (``webhooks``), idempotency records, and which
-partner may see which lot, with each partner's event feed (``visibility``). The vocabulary they
+verdicts (``policies``), the policies' immutable versions (``policy_versions``), the webhook
+outbox (``webhooks``), idempotency records, and which partner may see which lot, with each
+partner's event feed (``visibility``). The vocabulary they
 share (materials, statuses, kinds) is ``custody.kinds``."""
 
 from ..kinds import (
@@ -29,6 +30,7 @@ from .policies import (
     VerdictOutcome,
     YieldWindow,
 )
+from .policy_versions import OriginPolicyVersion, PolicyTerms, content_sha256, policy_content
 from .visibility import FeedEntry, LotVisibility
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -54,6 +56,8 @@ __all__ = [
     "LotVisibility",
     "Material",
     "OriginPolicy",
+    "OriginPolicyVersion",
+    "PolicyTerms",
     "ResidueKind",
     "SanitizationMethod",
     "Transformation",
@@ -62,4 +66,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "YieldWindow",
+    "content_sha256",
+    "policy_content",
 ]
