@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if root is None:
             raise CommandError(f"No lot {lot}.")
         chosen = None
-        if policy:
+        if policy is not None:
             try:
                 chosen = policy_version(policy)
             except UnknownPolicy as unknown:
