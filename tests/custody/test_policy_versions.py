@@ -218,4 +218,4 @@ class TestNamingAPolicy:
         lots = builder.build()
         out = StringIO()
         call_command("assess", lots["oxide"].code, stdout=out)
-        assert f"(reproduce it: --policy {DEFAULT}@1)" in out.getvalue()
+        assert f"; reproduce it with --policy {DEFAULT}@1" in out.getvalue()

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(style(f"{root.code}: {BADGES[verdict.outcome]}"))
         self.stdout.write(
-            f"Policy: {verdict.policy_label} (reproduce it: --policy {verdict.policy})"
+            f"Policy: {verdict.policy_label}; reproduce it with --policy {verdict.policy}"
         )
         self.stdout.write(f"Assessed: {verdict.assessed_at:%Y-%m-%d %H:%M} UTC")
         self.stdout.write(f"\nFindings ({len(verdict.findings)}):")
