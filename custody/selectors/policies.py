@@ -4,14 +4,11 @@ its rules from the version's stored content, whichever way it was named."""
 
 import re
 
+from ..errors import DomainError, ErrorCode
 from ..models import OriginPolicy, OriginPolicyVersion
 
 REFERENCE = re.compile(r"(?P<slug>[-a-zA-Z0-9_]{1,64})(?:@(?P<number>[0-9]+))?")
 MAX_VERSION = 2**31 - 1  # a PositiveIntegerField's range on every database
-
-
-class UnknownPolicy(LookupError):
-    """No such policy, or no such version of it; the message says which."""
 
 
 def applied_version(policy: OriginPolicy | OriginPolicyVersion | None) -> OriginPolicyVersion:
@@ -25,16 +22,16 @@ def applied_version(policy: OriginPolicy | OriginPolicyVersion | None) -> Origin
     else:
         found = versions.filter(policy=policy).first()
     if found is None:
-        raise UnknownPolicy(f"Origin policy {policy or 'by default'} has no recorded version.")
+        raise _unknown(f"Origin policy {policy or 'by default'} has no recorded version.")
     return found
 
 
 def policy_version(reference: str) -> OriginPolicyVersion:
     """The version ``reference`` names: ``slug`` for the policy's latest, ``slug@N`` for its
-    version N."""
+    version N. An unknown policy or version is a ``DomainError`` on the field ``policy``."""
     match = REFERENCE.fullmatch(reference)
     if match is None:
-        raise UnknownPolicy(f"No origin policy {reference!r}: name one as SLUG or SLUG@VERSION.")
+        raise _unknown(f"No origin policy {reference!r}: name one as SLUG or SLUG@VERSION.")
     slug, number = match["slug"], match["number"]
     versions = OriginPolicyVersion.objects.select_related("policy").filter(policy__slug=slug)
     if number is not None:
@@ -44,10 +41,14 @@ def policy_version(reference: str) -> OriginPolicyVersion:
         return found
     latest = OriginPolicy.objects.filter(slug=slug).values_list("version", flat=True).first()
     if latest is None:
-        raise UnknownPolicy(f"No origin policy {slug!r}.")
-    raise UnknownPolicy(
+        raise _unknown(f"No origin policy {slug!r}.")
+    raise _unknown(
         f"Origin policy {slug!r} has no version {number}: its versions are 1 to {latest}."
     )
+
+
+def _unknown(message: str) -> DomainError:
+    return DomainError(ErrorCode.UNKNOWN_POLICY, message, field="policy")
 
 
 # What names one row of a policy's windows and requirements, from one version to the next.

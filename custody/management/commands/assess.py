@@ -3,8 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from custody.documents import verdict_document
+from custody.errors import DomainError
 from custody.models import Lot
-from custody.selectors.policies import UnknownPolicy, policy_version
+from custody.selectors.policies import policy_version
 from custody.selectors.verdicts import assess
 from custody.services.stored_verdicts import record_verdict
 
@@ -32,8 +33,8 @@ class Command(BaseCommand):
         if policy is not None:
             try:
                 chosen = policy_version(policy)
-            except UnknownPolicy as unknown:
-                raise CommandError(str(unknown)) from None
+            except DomainError as unknown:
+                raise CommandError(unknown.message) from None
         verdict = assess(root, chosen)
         record_verdict(verdict=verdict)
         if format == "json":
