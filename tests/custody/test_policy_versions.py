@@ -1,11 +1,13 @@
 """Origin policies are immutable per version: an edit records a new version and keeps the old
 one, and a verdict under an old version is reproduced exactly after later edits."""
 
+import importlib
 import json
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -28,6 +30,7 @@ from ..factories import UserFactory
 from .verdict_chains import Knobs, VerdictChain
 
 DEFAULT = "us-domestic-2027"
+VERSIONS_MIGRATION = importlib.import_module("custody.migrations.0013_origin_policy_versions")
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +159,17 @@ class TestSavingAPolicy:
         assert {"category": "hdd_3_5", "min_grams": "10.00", "max_grams": "25.00"} in (
             version.content["content_windows"]
         )
+
+    def test_the_migration_keeps_a_policy_saved_before_it_at_its_version(self):
+        """A policy an operator had edited twice before versions were kept is version 3."""
+        older = OriginPolicy.objects.create(
+            name="Older", slug="older", allowed_countries=["US", "CA"], version=3
+        )
+        VERSIONS_MIGRATION.backfill(django_apps, None)
+        (version,) = older.versions.all()
+        assert (version.number, version.content["allowed_countries"]) == (3, ["CA", "US"])
+        assert version.saved_at == older.updated_at
+        assert default_policy().versions.count() == 1  # already recorded: left as it is
 
     def test_the_demo_policy_is_saved_through_the_service_as_version_1(self):
         policy = seed_policies()
