@@ -12,6 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from custody.demo.policies import STRICT_EU, seed_policies
 from custody.models import (
@@ -19,6 +22,7 @@ from custody.models import (
     LotVerdict,
     OriginPolicy,
     OriginPolicyVersion,
+    YieldWindow,
     content_sha256,
     policy_content,
 )
@@ -107,12 +111,13 @@ class TestAnOldVersionReproducesItsVerdict:
 
     def test_a_version_reads_only_its_stored_content(self, builder):
         """Windows and requirements edited after a version was saved change nothing in it."""
-        lots = builder.build()
+        lots = builder.build(Knobs(oxide_ratio=Decimal("0.97"), recycler_certified=False))
         policy = default_policy()
         policy.yields.all().delete()
         CertificationRequirement.objects.filter(policy=policy).delete()
         version_1 = OriginPolicyVersion.objects.get(policy=policy, number=1)
-        assert assess(lots["oxide"], version_1).outcome == "verified"
+        verdict = assess(lots["oxide"], version_1)
+        assert {f.code for f in verdict.findings} == {"yield_excess", "uncertified_custodian"}
         assert len(version_1.terms.yield_windows) == 8
         assert ("recycler", "r2v3") in version_1.terms.certification_requirements
 
@@ -233,3 +238,49 @@ class TestNamingAPolicy:
         out = StringIO()
         call_command("assess", lots["oxide"].code, stdout=out)
         assert f"; reproduce it with --policy {DEFAULT}@1" in out.getvalue()
+
+
+policy_edits = st.lists(
+    st.fixed_dictionaries(
+        {
+            "denied_countries": st.lists(st.sampled_from(["CN", "RU", "US", "MY"]), unique=True),
+            "max_transit_days": st.integers(1, 30),
+            "transit_loss_tolerance": st.decimals(Decimal(0), Decimal("0.05"), places=4),
+            "transformation_loss_tolerance": st.decimals(Decimal(0), Decimal("0.1"), places=4),
+            "oxide_max_ratio": st.decimals(Decimal("0.70"), Decimal("0.95"), places=4),
+        }
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(edits=policy_edits)
+def test_every_version_gives_the_same_verdict_after_any_later_edits(chain, edits):
+    lots = VerdictChain(chain).build(Knobs(seals_intact=False, transit_days=3))
+    now = timezone.now()
+    policy = default_policy()
+    first_seen = {}
+    for fields in edits:
+        oxide_max_ratio = fields.pop("oxide_max_ratio")
+        for name, value in fields.items():
+            setattr(policy, name, value)
+        save_origin_policy(
+            policy=policy,
+            save_rules=lambda ratio=oxide_max_ratio: YieldWindow.objects.filter(
+                policy=policy, input_material="ree_concentrate", output_material="ndpr_oxide"
+            ).update(max_ratio=ratio),
+        )
+        version = policy.versions.order_by("-number").first()
+        assert version.content == policy_content(policy)
+        first_seen[version.number] = findings_of(assess(lots["oxide"], version, now=now))
+    for number, findings in first_seen.items():
+        version = OriginPolicyVersion.objects.get(policy=policy, number=number)
+        assert findings_of(assess(lots["oxide"], version, now=now)) == findings
+
+
+def findings_of(verdict) -> bytes:
+    return json.dumps([finding.as_dict() for finding in verdict.findings]).encode()
