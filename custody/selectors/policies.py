@@ -7,7 +7,7 @@ import re
 from ..errors import DomainError, ErrorCode
 from ..models import OriginPolicy, OriginPolicyVersion
 
-REFERENCE = re.compile(r"(?P<slug>[-a-zA-Z0-9_]{1,64})(?:@(?P<number>[0-9]+))?")
+REFERENCE = re.compile(r"(?P<slug>[-a-zA-Z0-9_]{1,64})(?:@(?P<number>[0-9]{1,20}))?")
 MAX_VERSION = 2**31 - 1  # a PositiveIntegerField's range on every database
 
 
@@ -22,7 +22,7 @@ def applied_version(policy: OriginPolicy | OriginPolicyVersion | None) -> Origin
     else:
         found = versions.filter(policy=policy).first()
     if found is None:
-        raise _unknown(f"Origin policy {policy or 'by default'} has no recorded version.")
+        raise _unknown(f"No recorded version of {policy or 'the default origin policy'}.")
     return found
 
 

@@ -43,7 +43,17 @@ def test_a_named_version_gives_its_verdict_after_the_policy_was_edited(chain, pi
 
 
 @pytest.mark.parametrize(
-    "reference", ["nope", "nope@1", f"{DEFAULT}@2", f"{DEFAULT}@x", "", "a\x00b", "9" * 100]
+    "reference",
+    [
+        "nope",
+        "nope@1",
+        f"{DEFAULT}@2",
+        f"{DEFAULT}@x",
+        "",
+        "a\x00b",
+        "9" * 100,
+        f"{DEFAULT}@{'9' * 5000}",
+    ],
 )
 def test_an_unknown_policy_or_version_is_a_400_naming_the_field(chain, pickup, reference):
     response = client_of(chain.source).get(lot_url(pickup, "verdict/"), {"policy": reference})
