@@ -12,7 +12,8 @@ certified, every yield inside its window. Then, median of 5 runs:
   the upstream lots, through a raw psycopg cursor;
 * ``assess()``: the whole verdict (chains verified, every rule applied).    target < 2 s
 
-Usage: .venv/bin/python benchmarks/verdict.py [--keep]   (the build takes a few minutes)
+Usage: .venv/bin/python benchmarks/verdict.py [--keep] [--database NAME]
+(the build takes a few minutes)
 """
 
 import argparse
@@ -167,9 +168,12 @@ SELECT DISTINCT lot_id FROM walk
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--keep", action="store_true", help="Reuse an existing bench_verdict.")
+    parser.add_argument("--keep", action="store_true", help="Reuse an existing database.")
+    parser.add_argument(
+        "--database", default="bench_verdict", help="Scratch database name (default: %(default)s)."
+    )
     args = parser.parse_args()
-    url = scratch_database("bench_verdict", keep=args.keep)
+    url = scratch_database(args.database, keep=args.keep)
     import psycopg
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

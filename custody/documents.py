@@ -48,7 +48,11 @@ def verdict_document(verdict) -> dict:
     return {
         "lot": verdict.lot.code,
         "outcome": verdict.outcome,
-        "policy": {"name": verdict.policy.name, "version": verdict.policy.version},
+        "policy": {
+            "name": verdict.policy.name,
+            "slug": verdict.policy.slug,
+            "version": verdict.policy.number,
+        },
         "assessed_at": verdict.assessed_at.isoformat(),
         "findings": [finding.as_dict() for finding in verdict.findings],
         "pickups": [

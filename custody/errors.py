@@ -6,14 +6,15 @@ turns it into a problem document whose HTTP status the code carries.
 
 from enum import StrEnum
 
+BAD_REQUEST = 400
 FORBIDDEN = 403
 CONFLICT = 409
 UNPROCESSABLE = 422
 
 
 class ErrorCode(StrEnum):
-    """Why a custody action was refused. 403: who may act; 409: the lot's state does not allow
-    it now; 422: the request breaks a custody rule."""
+    """Why a custody action was refused. 400: a query parameter names nothing; 403: who may act;
+    409: the lot's state does not allow it now; 422: the request breaks a custody rule."""
 
     def __new__(cls, value: str, http_status: int = UNPROCESSABLE):
         member = str.__new__(cls, value)
@@ -40,6 +41,7 @@ class ErrorCode(StrEnum):
     TIME_AFTER_NEXT_EVENT = "time_after_next_event", CONFLICT
     # the lots, facilities and organizations named
     UNKNOWN_LOT = "unknown_lot"
+    UNKNOWN_POLICY = "unknown_policy", BAD_REQUEST
     EVENT_NOT_IN_LOT = "event_not_in_lot"
     UNKNOWN_FACILITY = "unknown_facility"
     FACILITY_INACTIVE = "facility_inactive"

@@ -22,6 +22,9 @@ from recyclers.models import FacilityKind, OrganizationRole, Role
 from .factories import FacilityFactory, OrganizationFactory, UserFactory
 
 DEFAULT_POLICY_MIGRATION = importlib.import_module("custody.migrations.0006_default_origin_policy")
+POLICY_VERSIONS_MIGRATION = importlib.import_module(
+    "custody.migrations.0013_origin_policy_versions"
+)
 
 
 def pytest_configure(config):
@@ -33,8 +36,8 @@ def _make_transactional_flush_keep_the_schema_data():
 
     * The flush is a DELETE on SQLite and a TRUNCATE on PostgreSQL, which the append-only
       triggers refuse: lift the triggers for the flush alone.
-    * The flush also empties the organization roles and the default origin policy that
-      migrations installed: put them back, as the migrations would.
+    * The flush also empties the organization roles and the default origin policy (with its
+      first version) that migrations installed: put them back, as the migrations would.
     """
     original = TransactionTestCase._fixture_teardown
 
@@ -48,6 +51,7 @@ def _make_transactional_flush_keep_the_schema_data():
                 [OrganizationRole(code=code) for code in Role.values], ignore_conflicts=True
             )
             DEFAULT_POLICY_MIGRATION.create(django_apps, None)
+            POLICY_VERSIONS_MIGRATION.backfill(django_apps, None)
 
     TransactionTestCase._fixture_teardown = teardown
 

@@ -1,9 +1,19 @@
 """Origin policies: data the operators edit, saved with their rules through
-``custody.services.policies.save_origin_policy`` (which versions them)."""
+``custody.services.policies.save_origin_policy``, which records each changed save as a new
+version; the versions are shown read-only on the policy's page, with who saved them, when, and
+what changed."""
 
 from django.contrib import admin
+from django.utils.html import format_html_join
 
-from ..models import CertificationRequirement, DriveContentWindow, OriginPolicy, YieldWindow
+from ..models import (
+    CertificationRequirement,
+    DriveContentWindow,
+    OriginPolicy,
+    OriginPolicyVersion,
+    YieldWindow,
+)
+from ..selectors.policies import content_changes
 from ..services.policies import save_origin_policy
 
 
@@ -25,6 +35,42 @@ class CertificationRequirementInline(admin.TabularInline):
     verbose_name_plural = "certifications required per role (any one listed for a role)"
 
 
+class OriginPolicyVersionInline(admin.TabularInline):
+    """Every version, newest first, as it was saved: nothing here can be edited or deleted."""
+
+    model = OriginPolicyVersion
+    extra = 0
+    can_delete = False
+    verbose_name_plural = (
+        "versions (each verdict names the one it applied: assess LOT --policy slug@N)"
+    )
+    fields = ["number", "saved_at", "saved_by", "changes", "content_sha256"]
+    readonly_fields = fields
+    ordering = ["-number"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("saved_by")
+
+    @admin.display(description="changes from the version before")
+    def changes(self, version: OriginPolicyVersion) -> str:
+        previous = (
+            OriginPolicyVersion.objects.filter(policy=version.policy_id, number__lt=version.number)
+            .order_by("-number")
+            .first()
+        )
+        lines = content_changes(previous and previous.content, version.content)
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+
+
 @admin.register(OriginPolicy)
 class OriginPolicyAdmin(admin.ModelAdmin):
     list_display = [
@@ -38,7 +84,12 @@ class OriginPolicyAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["version", "updated_at"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [DriveContentWindowInline, YieldWindowInline, CertificationRequirementInline]
+    inlines = [
+        DriveContentWindowInline,
+        YieldWindowInline,
+        CertificationRequirementInline,
+        OriginPolicyVersionInline,
+    ]
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "is_default", "version", "updated_at"]}),
         ("Jurisdictions", {"fields": ["allowed_countries", "denied_countries"]}),
@@ -71,5 +122,12 @@ class OriginPolicyAdmin(admin.ModelAdmin):
             save_rules=lambda: super(OriginPolicyAdmin, self).save_related(
                 request, form, formsets, change
             ),
-            changed=form.has_changed() or any(formset.has_changed() for formset in formsets),
+            saved_by=request.user,
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        """A policy's slug names its versions (``slug@N``): fixed once it exists."""
+        return [*self.readonly_fields, "slug"] if obj else self.readonly_fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj else self.prepopulated_fields

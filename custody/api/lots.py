@@ -13,6 +13,7 @@ from ..documents import genealogy_document, verdict_document
 from ..models import Lot
 from ..selectors.disclosure import trace_for, verdict_for
 from ..selectors.genealogy import DOWN, UP, contributions
+from ..selectors.policies import policy_version
 from ..selectors.visibility import lots_named, visible_lots
 from .auth import request_actor
 from .common import EVENT_RELATIONS, LOT_RELATIONS, idempotency_key, parsed
@@ -171,8 +172,22 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         document = genealogy_document(genealogy, contributions(lot) if direction == UP else None)
         return Response(document)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "policy",
+                str,
+                description="The origin policy version to apply: `SLUG` (its latest version) or "
+                "`SLUG@VERSION`, as a verdict names it; by default the latest version of the "
+                "default policy. An unknown one is 400 `unknown_policy`.",
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def verdict(self, request, code=None):
-        verdict = verdict_for(request_actor(request).organization, self.get_object())
+        lot = self.get_object()
+        reference = request.query_params.get("policy")
+        policy = policy_version(reference) if reference is not None else None
+        verdict = verdict_for(request_actor(request).organization, lot, policy)
         return Response(verdict_document(verdict))

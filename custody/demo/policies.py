@@ -79,4 +79,4 @@ def seed_policies() -> OriginPolicy:
             ]
         )
 
-    return save_origin_policy(policy=policy, save_rules=save_rules, changed=False)
+    return save_origin_policy(policy=policy, save_rules=save_rules)

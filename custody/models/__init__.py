@@ -1,8 +1,9 @@
 """Data only, one module per concept: lots and their manifests (``lots``), the ledger of custody
 events (``events``), transformations and lot links (``genealogy``), origin policies and stored
-verdicts (``policies``), the webhook outbox (``webhooks``), idempotency records, and which
-partner may see which lot, with each partner's event feed (``visibility``), and the transparency
-log over every event (``log``). The vocabulary they
+verdicts (``policies``), the policies' immutable versions (``policy_versions``), the webhook
+outbox (``webhooks``), idempotency records, and which partner may see which lot, with each
+partner's event feed (``visibility``), and the transparency log over every event (``log``). The
+vocabulary they
 share (materials, statuses, kinds) is ``custody.kinds``."""
 
 from ..kinds import (
@@ -31,6 +32,7 @@ from .policies import (
     VerdictOutcome,
     YieldWindow,
 )
+from .policy_versions import OriginPolicyVersion, PolicyTerms, content_sha256, policy_content
 from .visibility import FeedEntry, LotVisibility
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -61,6 +63,8 @@ __all__ = [
     "LotVisibility",
     "Material",
     "OriginPolicy",
+    "OriginPolicyVersion",
+    "PolicyTerms",
     "ResidueKind",
     "SanitizationMethod",
     "Transformation",
@@ -69,4 +73,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "YieldWindow",
+    "content_sha256",
+    "policy_content",
 ]

@@ -20,8 +20,9 @@ FRACTION = {
 class OriginPolicy(models.Model):
     """Allowed and denied jurisdictions, tolerances, windows and required certifications.
 
-    ``version`` goes up by one each time an operator saves the policy or its windows; a verdict
-    names the policy and the version it applied."""
+    What operators edit. Each save that changes what it says records the next
+    ``OriginPolicyVersion`` (``custody.services.policies``), immutable; ``version`` is the latest
+    one's number. A verdict applies a version's stored content, never this row's."""
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=64, unique=True)

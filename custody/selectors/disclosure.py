@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from recyclers.models import Facility, Organization
 
-from ..models import CustodyEvent, EventKind, Lot, OriginPolicy
+from ..models import CustodyEvent, EventKind, Lot, OriginPolicy, OriginPolicyVersion
 from .genealogy import UP, Trace, trace, upstream
 from .verdicts import Finding, Verdict, assess
 from .visibility import may_see_lot_ids
@@ -56,7 +56,7 @@ def redacted_trace(genealogy: Trace, visible: set[int]) -> Trace:
 def verdict_for(
     organization: Organization,
     lot: Lot,
-    policy: OriginPolicy | None = None,
+    policy: OriginPolicy | OriginPolicyVersion | None = None,
     *,
     now: datetime | None = None,
 ) -> Verdict:

@@ -29,15 +29,16 @@ logger = logging.getLogger(__name__)
 
 
 def record_verdict(*, verdict: Verdict) -> LotVerdict | None:
-    """Store ``verdict`` as its lot's latest, if it applied the default policy."""
-    if not verdict.policy.is_default:
+    """Store ``verdict`` as its lot's latest, if it applied the latest version of the default
+    policy (what the lot list filters by); it names that version."""
+    if not verdict.policy.is_latest_of_default:
         return None
     stored, _ = LotVerdict.objects.update_or_create(
         lot=verdict.lot,
         defaults={
             "outcome": verdict.outcome,
-            "policy": verdict.policy,
-            "policy_version": verdict.policy.version,
+            "policy": verdict.policy.policy,
+            "policy_version": verdict.policy.number,
             "findings": [finding.as_dict() for finding in verdict.findings],
             "assessed_at": verdict.assessed_at,
         },

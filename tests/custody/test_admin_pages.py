@@ -91,29 +91,63 @@ def test_the_transformation_page_lists_its_links_and_loss(admin_client, diamond)
     assert "Save" not in text
 
 
+def policy_form_data(admin_client, policy: OriginPolicy) -> dict:
+    """What the policy's change page posts when saved as it stands."""
+    page = admin_client.get(f"/admin/custody/originpolicy/{policy.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data["allowed_countries"] = [str(code) for code in policy.allowed_countries]
+    data["denied_countries"] = [str(code) for code in policy.denied_countries]
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for field in management:
+            data[field.html_name] = field.value()
+        for index, inline in enumerate(formset.formset.forms):
+            for name, field in inline.fields.items():
+                value = inline.initial.get(name, field.initial)
+                if value is not None:
+                    data[f"{inline.prefix}-{name}"] = value
+            data[f"{formset.formset.prefix}-{index}-policy"] = policy.pk
+    return data
+
+
 class TestPolicyPages:
     def test_saving_a_policy_with_a_changed_window_bumps_its_version(self, admin_client):
         policy = OriginPolicy.objects.get(is_default=True)
-        page = admin_client.get(f"/admin/custody/originpolicy/{policy.pk}/change/")
-        form = page.context["adminform"].form
-        data = {name: value for name, value in form.initial.items() if value is not None}
+        data = policy_form_data(admin_client, policy)
         data["allowed_countries"] = ["US", "CA"]
         data["denied_countries"] = ["CN", "RU", "KP", "IR"]
-        for formset in page.context["inline_admin_formsets"]:
-            management = formset.formset.management_form
-            for field in management:
-                data[field.html_name] = field.value()
-            for index, inline in enumerate(formset.formset.forms):
-                for name, field in inline.fields.items():
-                    value = inline.initial.get(name, field.initial)
-                    if value is not None:
-                        data[f"{inline.prefix}-{name}"] = value
-                data[f"{formset.formset.prefix}-{index}-policy"] = policy.pk
         response = admin_client.post(f"/admin/custody/originpolicy/{policy.pk}/change/", data)
         assert response.status_code == 302, response.context["adminform"].form.errors
         policy.refresh_from_db()
         assert policy.version == 2
         assert [str(c) for c in policy.allowed_countries] == ["CA", "US"]
+
+    def test_the_policy_page_lists_its_versions_with_who_when_and_what_changed(self, admin_client):
+        policy = OriginPolicy.objects.get(is_default=True)
+        url = f"/admin/custody/originpolicy/{policy.pk}/change/"
+        data = policy_form_data(admin_client, policy)
+        data["denied_countries"] = ["CN", "RU", "KP", "IR", "MY"]
+        data["max_transit_days"] = 10
+        assert admin_client.post(url, data).status_code == 302
+        unchanged = policy_form_data(admin_client, OriginPolicy.objects.get(pk=policy.pk))
+        assert admin_client.post(url, unchanged).status_code == 302  # no third version
+
+        page = admin_client.get(url)
+        inline = page.context["inline_admin_formsets"][-1]
+        assert not (inline.has_add_permission or inline.has_change_permission)
+        assert not inline.has_delete_permission
+        versions = inline.formset
+        assert [form.instance.number for form in versions.forms] == [2, 1]
+        assert [
+            form.instance.saved_by and form.instance.saved_by.username for form in versions.forms
+        ] == ["admin", None]
+        text = page.content.decode()
+        assert "denied_countries: +MY" in text
+        assert "max_transit_days: 14 -&gt; 10" in text
+        assert "first version" in text
+        assert 'name="versions-0-number"' not in text  # read-only: shown, never posted
+        assert 'name="slug"' not in text  # the slug names the versions: fixed
 
 
 class TestPartnerPages:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from custody import db_triggers, services
 from custody.models import Lot, LotVerdict, OriginPolicy
 from custody.selectors.verdicts import MISSING_EVIDENCE, VIOLATION, assess
+from custody.services.policies import save_origin_policy
 from custody.tasks import reassess_verdicts
 
 from ..factories import FacilityFactory
@@ -183,9 +184,10 @@ def test_a_stricter_policy_is_named_with_its_version(builder):
     lots = builder.build()
     strict = OriginPolicy.objects.get(is_default=True)
     strict.pk, strict.is_default, strict.slug, strict.name = None, False, "strict", "Strict"
-    strict.transformation_loss_tolerance = Decimal("0.001")
-    strict.version = 3
-    strict.save()
+    save_origin_policy(policy=strict, save_rules=lambda: None)
+    for tolerance in ("0.01", "0.001"):  # two edits: version 3
+        strict.transformation_loss_tolerance = Decimal(tolerance)
+        save_origin_policy(policy=strict, save_rules=lambda: None)
     verdict = assess(lots["oxide"], strict)
     assert codes(verdict) == {"unbalanced_transformation"}
     assert verdict.policy_label == "Strict (version 3)"

@@ -3,7 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from custody.documents import verdict_document
-from custody.models import Lot, OriginPolicy
+from custody.errors import DomainError
+from custody.models import Lot
+from custody.selectors.policies import policy_version
 from custody.selectors.verdicts import assess
 from custody.services.stored_verdicts import record_verdict
 
@@ -15,7 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("lot", metavar="LOT")
-        parser.add_argument("--policy", help="Policy slug (default: the default policy).")
+        parser.add_argument(
+            "--policy",
+            metavar="SLUG[@VERSION]",
+            help="The policy by slug, at its latest version or at VERSION (default: the latest "
+            "version of the default policy).",
+        )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args, lot, policy, format, **options):
@@ -23,10 +30,11 @@ class Command(BaseCommand):
         if root is None:
             raise CommandError(f"No lot {lot}.")
         chosen = None
-        if policy:
-            chosen = OriginPolicy.objects.filter(slug=policy).first()
-            if chosen is None:
-                raise CommandError(f"No origin policy {policy!r}.")
+        if policy is not None:
+            try:
+                chosen = policy_version(policy)
+            except DomainError as unknown:
+                raise CommandError(unknown.message) from None
         verdict = assess(root, chosen)
         record_verdict(verdict=verdict)
         if format == "json":
@@ -36,7 +44,9 @@ class Command(BaseCommand):
             verdict.outcome, self.style.ERROR
         )
         self.stdout.write(style(f"{root.code}: {BADGES[verdict.outcome]}"))
-        self.stdout.write(f"Policy: {verdict.policy_label}")
+        self.stdout.write(
+            f"Policy: {verdict.policy_label}; reproduce it with --policy {verdict.policy}"
+        )
         self.stdout.write(f"Assessed: {verdict.assessed_at:%Y-%m-%d %H:%M} UTC")
         self.stdout.write(f"\nFindings ({len(verdict.findings)}):")
         for finding in verdict.findings:

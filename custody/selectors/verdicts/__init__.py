@@ -13,7 +13,8 @@ from datetime import datetime
 from django.utils import timezone
 
 from ...findings import FindingCode, Severity
-from ...models import Lot, OriginPolicy, VerdictOutcome
+from ...models import Lot, OriginPolicy, OriginPolicyVersion, VerdictOutcome
+from ..policies import applied_version
 from .rules import Rules
 from .types import Finding, MassBalanceStep, Verdict
 from .upstream import UpstreamLedger
@@ -38,10 +39,17 @@ def default_policy() -> OriginPolicy:
     return OriginPolicy.objects.get(is_default=True)
 
 
-def assess(lot: Lot, policy: OriginPolicy | None = None, *, now: datetime | None = None) -> Verdict:
-    """Apply ``policy`` (the default one if None) to ``lot`` and everything upstream of it."""
+def assess(
+    lot: Lot,
+    policy: OriginPolicy | OriginPolicyVersion | None = None,
+    *,
+    now: datetime | None = None,
+) -> Verdict:
+    """Apply a version of an origin policy to ``lot`` and everything upstream of it: ``policy``
+    if it is a version, else the latest version of ``policy`` (of the default one if None)."""
+    version = applied_version(policy)
     with _cyclic_gc_paused():
-        return _assess(lot, policy or default_policy(), now)
+        return _assess(lot, version, now)
 
 
 @contextmanager
@@ -58,7 +66,7 @@ def _cyclic_gc_paused():
             gc.enable()
 
 
-def _assess(lot: Lot, policy: OriginPolicy, now: datetime | None) -> Verdict:
+def _assess(lot: Lot, policy: OriginPolicyVersion, now: datetime | None) -> Verdict:
     rules = Rules(policy, now or timezone.now())
     ledger = UpstreamLedger.load(lot)
     findings = [

@@ -9,7 +9,7 @@ from recyclers.models import CertificationScheme, Facility
 
 from ...findings import FindingCode, Severity
 from ...hashing import GRAMS
-from ...models import EventKind, OriginPolicy
+from ...models import EventKind, OriginPolicyVersion
 from ..verification import verify_rows
 from .types import EventView, Finding, LotRow
 from .upstream import UpstreamLedger, transit_legs
@@ -29,19 +29,20 @@ HELD_AT_FACILITY = {
 
 
 class Rules:
-    """An origin policy, read once, as rules: each method yields the findings of one rule."""
+    """A version of an origin policy, read once from its stored content, as rules: each method
+    yields the findings of one rule."""
 
-    def __init__(self, policy: OriginPolicy, now: datetime):
-        self.policy = policy
+    def __init__(self, version: OriginPolicyVersion, now: datetime):
+        self.policy = policy = version.terms
         self.now = now
-        self.allowed = {str(code) for code in policy.allowed_countries}
-        self.denied = {str(code) for code in policy.denied_countries}
+        self.allowed = set(policy.allowed_countries)
+        self.denied = set(policy.denied_countries)
         self.max_transit = timedelta(days=policy.max_transit_days)
-        self.content = {window.category: window for window in policy.content.all()}
-        self.yields = {(w.input_material, w.output_material): w for w in policy.yields.all()}
+        self.content = {window.category: window for window in policy.content_windows}
+        self.yields = {(w.input_material, w.output_material): w for w in policy.yield_windows}
         self.required: dict[str, set[str]] = defaultdict(set)
-        for requirement in policy.certification_requirements.all():
-            self.required[requirement.role].add(requirement.scheme)
+        for role, scheme in policy.certification_requirements:
+            self.required[role].add(scheme)
         self._certified_cache: dict[tuple[int, date], str | None] = {}
 
     def finding(

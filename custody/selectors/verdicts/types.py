@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ...findings import FindingCode, Severity
-from ...models import Lot, OriginPolicy, VerdictOutcome
+from ...models import Lot, OriginPolicyVersion, VerdictOutcome
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class MassBalanceStep(NamedTuple):
 @dataclass
 class Verdict:
     lot: Lot
-    policy: OriginPolicy
+    policy: OriginPolicyVersion  # the version applied
     outcome: str
     findings: list[Finding]
     pickups: list[tuple[str, str, float]]  # (pickup code, data center, share)
