@@ -1,7 +1,8 @@
 """Database triggers that make the ledger's tables append-only (DESIGN invariant 2).
 
 Installed by migrations (``custody.0002`` for events, ``custody.0004`` for transformations and
-lot links, ``custody.0010`` for the visibility record and the feed entries). A refused UPDATE or
+lot links, ``custody.0010`` for the visibility record and the feed entries, ``custody.0012`` for
+the certification acceptances). A refused UPDATE or
 DELETE raises an integrity error whose message starts with ``custody ledger is append-only``.
 TRUNCATE is not blocked: it is an owner's maintenance tool (and what Django's test flush uses on
 PostgreSQL).
@@ -12,7 +13,8 @@ TRANSFORMATIONS = "custody_transformation"
 LOT_LINKS = "custody_lotlink"
 VISIBILITY = "custody_lotvisibility"
 FEED_ENTRIES = "custody_feedentry"
-APPEND_ONLY_TABLES = (EVENTS, TRANSFORMATIONS, LOT_LINKS, VISIBILITY, FEED_ENTRIES)
+ACCEPTANCES = "custody_certificationacceptance"
+APPEND_ONLY_TABLES = (EVENTS, TRANSFORMATIONS, LOT_LINKS, VISIBILITY, FEED_ENTRIES, ACCEPTANCES)
 MESSAGE = "custody ledger is append-only"
 
 POSTGRES_FUNCTION = f"""

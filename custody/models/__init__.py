@@ -1,7 +1,8 @@
 """Data only, one module per concept: lots and their manifests (``lots``), the ledger of custody
 events (``events``), transformations and lot links (``genealogy``), origin policies and stored
 verdicts (``policies``), the webhook outbox (``webhooks``), idempotency records, and which
-partner may see which lot, with each partner's event feed (``visibility``). The vocabulary they
+partner may see which lot, with each partner's event feed (``visibility``), and the accepted
+retroactive certifications that verdicts cite (``acceptances``). The vocabulary they
 share (materials, statuses, kinds) is ``custody.kinds``."""
 
 from ..kinds import (
@@ -17,6 +18,7 @@ from ..kinds import (
     SanitizationMethod,
     TransformationKind,
 )
+from .acceptances import CertificationAcceptance
 from .events import CustodyEvent
 from .genealogy import LotLink, Transformation
 from .idempotency import IdempotencyRecord
@@ -40,6 +42,7 @@ __all__ = [
     "SOURCE_MATERIALS",
     "Asset",
     "AssetCategory",
+    "CertificationAcceptance",
     "CertificationRequirement",
     "CustodyEvent",
     "DeliveryStatus",

@@ -2,8 +2,9 @@
 event, with the findings that explain the answer.
 
 ``assess`` reads the whole upstream in a bounded number of queries (under twenty, whatever the
-size of the genealogy; ``upstream``) and applies the rules in Python (``rules``); ``types``
-holds what a verdict is made of.
+size of the genealogy; ``upstream``), with each facility, its organization's roles and its
+certifications as they were when each event was recorded (``reference``), and applies the
+rules in Python (``rules``); ``types`` holds what a verdict is made of.
 """
 
 import gc
@@ -15,7 +16,7 @@ from django.utils import timezone
 from ...findings import FindingCode, Severity
 from ...models import Lot, OriginPolicy, VerdictOutcome
 from .rules import Rules
-from .types import Finding, MassBalanceStep, Verdict
+from .types import AcceptedCertification, Finding, MassBalanceStep, Verdict
 from .upstream import UpstreamLedger
 
 VIOLATION = Severity.VIOLATION
@@ -24,6 +25,7 @@ MISSING_EVIDENCE = Severity.MISSING_EVIDENCE
 __all__ = [
     "MISSING_EVIDENCE",
     "VIOLATION",
+    "AcceptedCertification",
     "Finding",
     "FindingCode",
     "MassBalanceStep",
@@ -78,6 +80,7 @@ def _assess(lot: Lot, policy: OriginPolicy, now: datetime | None) -> Verdict:
     else:
         outcome = VerdictOutcome.VERIFIED
     pickups, data_centers = ledger.origins()
+    visited = ledger.visited_facilities()
     return Verdict(
         lot=lot,
         policy=policy,
@@ -85,8 +88,9 @@ def _assess(lot: Lot, policy: OriginPolicy, now: datetime | None) -> Verdict:
         findings=findings,
         pickups=pickups,
         data_centers=data_centers,
-        countries=sorted({ledger.countries[pk] for pk in ledger.visited_facilities()}),
-        facilities=sorted(ledger.labels[pk] for pk in ledger.visited_facilities()),
+        countries=sorted({facility.country for facility in visited}),
+        facilities=sorted({facility.label for facility in visited}),
         mass_balance=ledger.mass_balance(),
         assessed_at=rules.now,
+        accepted_certifications=rules.accepted_certifications(ledger),
     )
