@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     NOT_QUARANTINE_AUTHOR = "not_quarantine_author", FORBIDDEN
     READ_ONLY_ORGANIZATION = "read_only_organization", FORBIDDEN
     ORGANIZATION_INACTIVE = "organization_inactive", FORBIDDEN
+    NOT_AN_ASSESSOR = "not_an_assessor", FORBIDDEN
     # the lot's state does not allow it now
     LOT_IN_TRANSIT = "lot_in_transit", CONFLICT
     LOT_NOT_IN_TRANSIT = "lot_not_in_transit", CONFLICT
@@ -96,6 +97,8 @@ class ErrorCode(StrEnum):
     BATCH_TOO_LARGE = "batch_too_large"
     UNKNOWN_ACTION = "unknown_action"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    # accepting a retroactive certification
+    CERTIFICATION_ALREADY_ACCEPTED = "certification_already_accepted", CONFLICT
 
 
 class DomainError(Exception):

@@ -8,11 +8,11 @@ best the database knows.
 import django.core.validators
 import django.db.models.deletion
 import django_countries.fields
-import recyclers.gs1
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+import recyclers.gs1
 from recyclers import db_triggers
 
 BASELINE_REASON = "baseline: the row as it stood when history began"
