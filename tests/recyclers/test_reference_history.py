@@ -130,7 +130,8 @@ def test_the_migration_gives_existing_rows_a_baseline_dated_when_they_were_creat
 
 @pytest.mark.postgres
 def test_postgresql_refuses_to_rewrite_or_delete_history(db):
-    facility = FacilityFactory(country="CN")
+    recycler = OrganizationFactory(roles=["recycler"])
+    facility = FacilityFactory(organization=recycler, country="CN")
     for statement in (
         "UPDATE recyclers_historicalfacility SET country = 'US'",
         "DELETE FROM recyclers_historicalfacility",
@@ -143,3 +144,4 @@ def test_postgresql_refuses_to_rewrite_or_delete_history(db):
         ):
             cursor.execute(statement)
     assert facility.history.get().country.code == "CN"
+    assert recycler.history.latest().roles.count() == 1

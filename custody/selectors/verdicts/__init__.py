@@ -80,7 +80,8 @@ def _assess(lot: Lot, policy: OriginPolicy, now: datetime | None) -> Verdict:
     else:
         outcome = VerdictOutcome.VERIFIED
     pickups, data_centers = ledger.origins()
-    visited = ledger.visited_facilities()
+    visited_by_lot = ledger.visited_facilities()
+    visited = set().union(*visited_by_lot.values())
     return Verdict(
         lot=lot,
         policy=policy,
@@ -93,4 +94,9 @@ def _assess(lot: Lot, policy: OriginPolicy, now: datetime | None) -> Verdict:
         mass_balance=ledger.mass_balance(),
         assessed_at=rules.now,
         accepted_certifications=rules.accepted_certifications(ledger),
+        facilities_by_lot={
+            ledger.lots[lot_id].code: {facility.label for facility in facilities}
+            for lot_id, facilities in visited_by_lot.items()
+        },
+        event_places=ledger.event_places({finding.event for finding in findings} - {None}),
     )

@@ -82,6 +82,10 @@ class Verdict:
     mass_balance: list[MassBalanceStep]
     assessed_at: datetime
     accepted_certifications: list[AcceptedCertification] = field(default_factory=list)
+    # What disclosure needs, as recorded: the facilities each lot's events name (labels), and
+    # each finding's event as (kind, country of its facility, of its counterparty).
+    facilities_by_lot: dict[str, set[str]] = field(default_factory=dict)
+    event_places: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
 
     @property
     def outcome_label(self) -> str:

@@ -86,15 +86,34 @@ class UpstreamLedger:
         """The facility as it was recorded at ``at`` (an event's record time)."""
         return self.reference.facility(facility_id, at) if facility_id else None
 
-    def visited_facilities(self) -> set[FacilityState]:
-        """Every facility the events name, as it was when each was recorded."""
-        seen = set()
-        for lot_events in self.events.values():
+    def visited_facilities(self) -> dict[int, set[FacilityState]]:
+        """By lot: every facility its events name, as it was when each event was recorded."""
+        at = self.reference.facility
+        visited = {}
+        for lot_id, lot_events in self.events.items():
+            seen = set()
             for event in lot_events:
-                for facility_id in (event.facility_id, event.counterparty_id):
-                    if facility_id:
-                        seen.add(self.reference.facility(facility_id, event.recorded_at))
-        return seen
+                if event.facility_id:
+                    seen.add(at(event.facility_id, event.recorded_at))
+                if event.counterparty_id:
+                    seen.add(at(event.counterparty_id, event.recorded_at))
+            visited[lot_id] = seen
+        return visited
+
+    def event_places(self, uuids: set[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """``{event uuid: (kind, country of its facility, of its counterparty)}``, as recorded."""
+        places = {}
+        for lot_events in self.events.values() if uuids else ():
+            for event in lot_events:
+                if event.uuid in uuids:
+                    here = self.place(event.facility_id, event.recorded_at)
+                    there = self.place(event.counterparty_id, event.recorded_at)
+                    places[event.uuid] = (
+                        event.kind,
+                        here.country if here else None,
+                        there.country if there else None,
+                    )
+        return places
 
     def origins(self):
         shares = source_shares(self.root.pk, [link[:3] for link in self.links])
