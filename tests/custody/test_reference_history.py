@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from custody import services
 from custody.actors import Actor
@@ -198,3 +199,18 @@ def _received_at(chain, facility) -> Lot:
     return ship(
         chain, _pickup(chain), to=facility, dispatched_at=days_ago(9), received_at=days_ago(8)
     )
+
+
+def test_the_lot_page_and_assess_cite_the_acceptance(demo, auditor, admin_client):
+    yard_lot = Lot.objects.get(custodian=demo["nashville"])
+    certification = back_dated_r2v3(demo["nashville"])
+    services.accept_certification(actor=auditor, certification=certification, reason="Seen")
+    page = admin_client.get(reverse("admin:custody_lot_change", args=[yard_lot.pk]))
+    cited = page.content.decode()
+    assert 'id="accepted-certifications"' in cited
+    assert (
+        "R2v3 R2V3-BACKDATED at Nashville scrap yard (US), accepted by Keystone Assurance" in cited
+    )
+    out = StringIO()
+    call_command("assess", yard_lot.code, stdout=out)
+    assert "R2v3 R2V3-BACKDATED at Nashville scrap yard (US)" in out.getvalue()
