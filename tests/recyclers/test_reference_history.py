@@ -70,6 +70,15 @@ class TestHistory:
         assert roles[0] == [] and roles[-1] == ["buyer"]
         assert ["recycler"] in roles
 
+    def test_the_organization_history_page_shows_its_roles_changing(self, admin_client):
+        organization = OrganizationFactory(name="Cumberland Scrap Metals", roles=["recycler"])
+        organization.roles.set([])
+        page = admin_client.get(
+            reverse("admin:recyclers_organization_history", args=[organization.pk])
+        )
+        assert page.status_code == 200
+        assert "<strong>roles:</strong>" in " ".join(page.content.decode().split()).lower()
+
     def test_certifications_and_memberships_keep_their_history_even_when_deleted(
         self, db, admin_user
     ):

@@ -168,7 +168,7 @@ class ReferenceData:
             for state in timeline.states
         }
         rows = (
-            CertificationAcceptance.objects.filter(certification_version__in=list(versions))
+            CertificationAcceptance.objects.filter(certification_id__in=list(self._certifications))
             .select_related("accepted_by_organization", "accepted_by_user")
             .order_by("accepted_at", "pk")
         )
