@@ -119,6 +119,12 @@ class ReferenceData:
         self._certifications_at: dict[int, set[int]] = certifications_at_facility
         self._change_times: dict[int, list[str]] = {}
         self._acceptances: dict[int, list[Acceptance]] | None = None
+        # Most facilities never change: the hot loops read their one version from here.
+        self.unchanged: dict[int, FacilityState] = {
+            pk: timeline.states[0]
+            for pk, timeline in facilities.items()
+            if len(timeline.times) == 1
+        }
 
     @classmethod
     def load(cls, facility_ids: Iterable[int]) -> "ReferenceData":

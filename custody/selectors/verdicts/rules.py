@@ -77,6 +77,7 @@ class Rules:
             )
 
     def jurisdictions(self, ledger: UpstreamLedger):
+        unchanged = ledger.reference.unchanged.get
         for lot_events in ledger.events.values():
             flagged = set()
             for event in lot_events:
@@ -86,9 +87,11 @@ class Rules:
                 if event.kind in (EventKind.DISPATCHED, EventKind.DELIVERED):
                     places.append((event.counterparty_id, f"{event.kind} to"))
                 for facility_id, verb in places:
-                    facility = ledger.place(facility_id, event.recorded_at)
-                    if facility is None or facility_id in flagged:
+                    if facility_id is None or facility_id in flagged:
                         continue
+                    facility = unchanged(facility_id) or ledger.place(
+                        facility_id, event.recorded_at
+                    )
                     country = facility.country
                     lot = ledger.lots[event.lot_id].code
                     if country in self.denied:
@@ -253,11 +256,14 @@ class Rules:
         """Per facility, one finding for its first event without a required certification, and
         one for its first event covered only by a certification recorded after it."""
         flagged = set()
+        unchanged = ledger.reference.unchanged.get
         for lot_events in ledger.events.values():
             for event in lot_events:
                 if event.kind not in HELD_AT_FACILITY:
                     continue
-                facility = ledger.place(event.facility_id, event.recorded_at)
+                facility = unchanged(event.facility_id) or ledger.place(
+                    event.facility_id, event.recorded_at
+                )
                 found = self._standing(ledger, facility, event).finding
                 if found is None or (facility.id, found) in flagged:
                     continue

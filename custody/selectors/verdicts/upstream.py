@@ -88,15 +88,14 @@ class UpstreamLedger:
 
     def visited_facilities(self) -> dict[int, set[FacilityState]]:
         """By lot: every facility its events name, as it was when each event was recorded."""
-        at = self.reference.facility
+        unchanged, place = self.reference.unchanged.get, self.place
         visited = {}
         for lot_id, lot_events in self.events.items():
             seen = set()
             for event in lot_events:
-                if event.facility_id:
-                    seen.add(at(event.facility_id, event.recorded_at))
-                if event.counterparty_id:
-                    seen.add(at(event.counterparty_id, event.recorded_at))
+                for facility_id in (event.facility_id, event.counterparty_id):
+                    if facility_id:
+                        seen.add(unchanged(facility_id) or place(facility_id, event.recorded_at))
             visited[lot_id] = seen
         return visited
 
