@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from custody.api.acceptances import CertificationAcceptanceViewSet
 from custody.api.events import EventFeed
 from custody.api.log import ConsistencyProofView, InclusionProofView, LatestCheckpoint
 from custody.api.lots import LotViewSet
@@ -15,6 +16,11 @@ router.register("facilities", FacilityViewSet)
 router.register("certifications", CertificationViewSet)
 router.register("lots", LotViewSet, basename="lot")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
+router.register(
+    "certification-acceptances",
+    CertificationAcceptanceViewSet,
+    basename="certification-acceptance",
+)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

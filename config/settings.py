@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's and ReDoc's assets, served from here (no CDN)
     "axes",
+    "simple_history",  # reference data history: who changed what, old and new values
     "recyclers",
     "custody",
 ]
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Names the signed-in user on every history record of reference data an admin edit writes.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused for too many failures into a 429 page.
     "axes.middleware.AxesMiddleware",
@@ -311,6 +314,10 @@ CUSTODY = {
 # Webhooks go to https URLs of public addresses only (custody/services/webhook_targets.py). On,
 # for local development and tests alone: plain http and loopback and private addresses too.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+
+# Reference data history (django-simple-history): the admin shows it and never reverts from it;
+# a revert would be an edit like any other, made on the object's own page.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {
     "version": 1,

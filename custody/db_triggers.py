@@ -2,11 +2,12 @@
 
 Installed by migrations (``custody.0002`` for events, ``custody.0004`` for transformations and
 lot links, ``custody.0010`` for the visibility record and the feed entries, ``custody.0011`` for
-the transparency log, and TRUNCATE on all of them; ``custody.0013`` for the origin policies'
-versions). A refused UPDATE, DELETE or (on PostgreSQL) TRUNCATE raises an integrity error whose
-message starts with ``custody ledger is append-only``. The tests lift them for their flush alone
-(tests/conftest.py). An owner can still disable a trigger: what is then deleted or rewritten,
-the transparency log names (``verify_ledger``).
+the transparency log, and TRUNCATE on all of them; ``custody.0012`` for the certification
+acceptances, ``custody.0013`` for the origin policies' versions). A refused UPDATE, DELETE or (on
+PostgreSQL) TRUNCATE raises an integrity error whose message starts with ``custody ledger is
+append-only``. The tests lift them for their flush alone (tests/conftest.py). An owner can still
+disable a trigger: what is then deleted or rewritten, the transparency log names
+(``verify_ledger``).
 
 ``custody.0011`` also installs the log's queue: a trigger that queues every event inserted for
 the log's integrator (``install_log_queue``), in the inserting transaction.
@@ -22,10 +23,12 @@ LOG_NODES = "custody_lognode"
 LOG_CHECKPOINTS = "custody_logcheckpoint"
 LOG_QUEUE = "custody_logqueue"
 LOG_TABLES = (LOG_LEAVES, LOG_NODES, LOG_CHECKPOINTS)
+ACCEPTANCES = "custody_certificationacceptance"
 POLICY_VERSIONS = "custody_originpolicyversion"
 APPEND_ONLY_TABLES = (
     *(EVENTS, TRANSFORMATIONS, LOT_LINKS, VISIBILITY, FEED_ENTRIES),
     *LOG_TABLES,
+    ACCEPTANCES,
     POLICY_VERSIONS,
 )
 MESSAGE = "custody ledger is append-only"

@@ -76,4 +76,7 @@ def verdict_document(verdict) -> dict:
             }
             for step in verdict.mass_balance
         ],
+        "accepted_certifications": [
+            accepted.as_dict() for accepted in verdict.accepted_certifications
+        ],
     }

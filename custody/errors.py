@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     NOT_QUARANTINE_AUTHOR = "not_quarantine_author", FORBIDDEN
     READ_ONLY_ORGANIZATION = "read_only_organization", FORBIDDEN
     ORGANIZATION_INACTIVE = "organization_inactive", FORBIDDEN
+    NOT_AN_ASSESSOR = "not_an_assessor", FORBIDDEN
     # the lot's state does not allow it now
     LOT_IN_TRANSIT = "lot_in_transit", CONFLICT
     LOT_NOT_IN_TRANSIT = "lot_not_in_transit", CONFLICT
@@ -111,6 +112,8 @@ class ErrorCode(StrEnum):
     EVENT_NOT_IN_TREE = "event_not_in_tree"
     TREE_SIZE_BEYOND_CHECKPOINT = "tree_size_beyond_checkpoint"
     TREE_SIZES_OUT_OF_ORDER = "tree_sizes_out_of_order"
+    # accepting a retroactive certification
+    CERTIFICATION_ALREADY_ACCEPTED = "certification_already_accepted", CONFLICT
 
 
 class DomainError(Exception):

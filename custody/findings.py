@@ -42,3 +42,5 @@ class FindingCode(StrEnum):
     UNSANITIZED_MEDIA = "unsanitized_media", Severity.VIOLATION
     BROKEN_CHAIN = "broken_chain", Severity.VIOLATION
     UNKNOWN_ORIGIN = "unknown_origin", Severity.MISSING_EVIDENCE
+    # A certification recorded after the event it would cover: not proof until accepted.
+    RETROACTIVE_CERTIFICATION = "retroactive_certification", Severity.MISSING_EVIDENCE

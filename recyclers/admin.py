@@ -1,17 +1,21 @@
 """The operator admin for partners: organizations, facilities, certifications, memberships.
 
 Reference data, edited here directly (unlike lots and events, which only ``custody.services``
-writes). The list pages annotate or join what they show, so that no row costs a query.
+writes). The list pages annotate or join what they show, so that no row costs a query. Every
+change is kept: each page's "History" lists who changed what and when, with each field's old
+and new value; the history can be read, never changed, deleted or reverted from.
 """
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Certification,
@@ -44,6 +48,17 @@ def valid_certifications_filter(day) -> Q:
     )
 
 
+class ReferenceHistoryAdmin(SimpleHistoryAdmin):
+    """An admin whose "History" page shows every change with its old and new values. A past
+    version opens read-only: simple-history's revert form would save it back (a POST the
+    setting ``SIMPLE_HISTORY_REVERT_DISABLED`` only hides the button of), so it is refused."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied("The history of reference data is read-only.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 class FacilityInline(admin.TabularInline):
     """The organization's sites, for a glance; each is edited on its own page."""
 
@@ -67,7 +82,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ReferenceHistoryAdmin):
     list_display = ["name", "slug", "country", "role_list", "is_active"]
     list_filter = ["roles", ("country", country_filter("country")), "is_active"]
     search_fields = ["name", "slug", "legal_name"]
@@ -99,7 +114,7 @@ class CertificationInline(admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(ReferenceHistoryAdmin):
     list_display = [
         "name",
         "organization",
@@ -145,7 +160,7 @@ class FacilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(ReferenceHistoryAdmin):
     list_display = [
         "facility",
         "scheme",
@@ -168,7 +183,7 @@ class CertificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ReferenceHistoryAdmin):
     list_display = ["user", "organization", "is_admin", "created_at"]
     list_filter = ["is_admin", ("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__email", "organization__name"]

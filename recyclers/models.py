@@ -1,4 +1,11 @@
-"""Partners: organizations, their facilities and certifications, and who works for them."""
+"""Partners: organizations, their facilities and certifications, and who works for them.
+
+Reference data, edited in the admin. Every change to an organization (its roles too), a
+facility, a certification or a membership is kept in an append-only history table
+(django-simple-history; ``history``): who, when, and the whole row as it became, so that the
+old and new value of every field can be read back, and a verdict can read a facility as it was
+when an event was recorded.
+"""
 
 from datetime import date
 
@@ -9,6 +16,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey
+from simple_history.models import HistoricalRecords
 
 from .gs1 import validate_gln
 
@@ -22,6 +30,17 @@ class Role(models.TextChoices):
     REFINERY = "refinery", "Refinery"
     BUYER = "buyer", "Buyer"
     AUDITOR = "auditor", "Auditor"
+
+
+def reference_history(**options) -> HistoricalRecords:
+    """An append-only history of a reference-data model. The user is kept as an id, not a
+    foreign key: deleting a user would otherwise rewrite (set to null) the history rows that
+    name them, and those rows are never updated. ``updated_at`` would only add noise to every
+    diff."""
+    return HistoricalRecords(
+        history_user_id_field=models.IntegerField(null=True, blank=True, db_index=True),
+        **options,
+    )
 
 
 # Operators and auditors see every lot (DESIGN invariant 8).
@@ -51,6 +70,7 @@ class Organization(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = reference_history(m2m_fields=[roles], excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -103,6 +123,7 @@ class Facility(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = reference_history(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["organization__name", "name"]
@@ -153,6 +174,7 @@ class Certification(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = reference_history(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["facility", "scheme", "-valid_until"]
@@ -186,6 +208,7 @@ class Membership(models.Model):
     )
     is_admin = models.BooleanField(default=False, help_text="May manage the organization's keys.")
     created_at = models.DateTimeField(auto_now_add=True)
+    history = reference_history()
 
     class Meta:
         constraints = [

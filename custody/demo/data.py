@@ -144,17 +144,30 @@ def demo_gln(location_reference: int) -> str:
     return f"{body}{gs1_check_digit(body)}"
 
 
+def upsert(model, defaults: dict, **lookup):
+    """Create the row, or update it where it differs: a second run saves nothing, so that the
+    reference data history records no change that did not happen."""
+    row = model.objects.filter(**lookup).first()
+    if row is None:
+        return model.objects.create(**lookup, **defaults)
+    changed = {field: value for field, value in defaults.items() if getattr(row, field) != value}
+    if changed:
+        for field, value in changed.items():
+            setattr(row, field, value)
+        row.save()
+    return row
+
+
 def seed_partners() -> dict[str, Organization]:
     """Upsert the organizations, their facilities and certifications; organizations by slug."""
     organizations = {}
     for slug, (name, country, roles) in ORGANIZATIONS.items():
-        organization, _ = Organization.objects.update_or_create(
-            slug=slug, defaults={"name": name, "country": country}
-        )
+        organization = upsert(Organization, {"name": name, "country": country}, slug=slug)
         organization.roles.set(OrganizationRole.objects.filter(code__in=roles))
         organizations[slug] = organization
     for org_slug, name, kind, country, region, city, reference in FACILITIES.values():
-        Facility.objects.update_or_create(
+        upsert(
+            Facility,
             gln=demo_gln(reference),
             defaults={
                 "organization": organizations[org_slug],
@@ -168,7 +181,8 @@ def seed_partners() -> dict[str, Organization]:
     today = date.today()
     for facility_slug, scheme, number, issuer in CERTIFICATIONS:
         facility = Facility.objects.get(gln=demo_gln(FACILITIES[facility_slug][6]))
-        Certification.objects.update_or_create(
+        upsert(
+            Certification,
             facility=facility,
             scheme=scheme,
             number=number,

@@ -32,7 +32,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("custody", "0011_transparency_log"),
+        ("custody", "0012_certification_acceptances"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

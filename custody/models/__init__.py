@@ -1,9 +1,9 @@
 """Data only, one module per concept: lots and their manifests (``lots``), the ledger of custody
 events (``events``), transformations and lot links (``genealogy``), origin policies and stored
 verdicts (``policies``), the policies' immutable versions (``policy_versions``), the webhook
-outbox (``webhooks``), idempotency records, and which partner may see which lot, with each
-partner's event feed (``visibility``), and the transparency log over every event (``log``). The
-vocabulary they
+outbox (``webhooks``), idempotency records, which partner may see which lot, with each
+partner's event feed (``visibility``), the accepted retroactive certifications that verdicts
+cite (``acceptances``), and the transparency log over every event (``log``). The vocabulary they
 share (materials, statuses, kinds) is ``custody.kinds``."""
 
 from ..kinds import (
@@ -19,6 +19,7 @@ from ..kinds import (
     SanitizationMethod,
     TransformationKind,
 )
+from .acceptances import CertificationAcceptance
 from .events import CustodyEvent
 from .genealogy import LotLink, Transformation
 from .idempotency import IdempotencyRecord
@@ -45,6 +46,7 @@ __all__ = [
     "SOURCE_MATERIALS",
     "Asset",
     "AssetCategory",
+    "CertificationAcceptance",
     "CertificationRequirement",
     "CustodyEvent",
     "DeliveryStatus",

@@ -13,7 +13,9 @@ but not their masses, custodians, facilities or events:
   the event's uuid is left out (it names an event the partner cannot open, and would let it match
   the same hidden event across verdicts). A mass-balance row on lots the partner has not all seen
   keeps its kind, date and lots, and names its facilities by country only, without masses. The
-  facilities listed are those of the lots it may see and the data centers.
+  facilities listed are those of the lots it may see and the data centers; an accepted
+  certification of another facility names it by country only. Facilities and countries are
+  as recorded when each event was (the verdict's own reading of the history).
 
 Operators and auditors see everything: they get the trace and the verdict whole.
 """
@@ -23,11 +25,9 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Q
+from recyclers.models import Organization
 
-from recyclers.models import Facility, Organization
-
-from ..models import CustodyEvent, EventKind, Lot, OriginPolicy, OriginPolicyVersion
+from ..models import EventKind, Lot, OriginPolicy, OriginPolicyVersion
 from .genealogy import UP, Trace, trace, upstream
 from .verdicts import Finding, Verdict, assess
 from .visibility import may_see_lot_ids
@@ -86,8 +86,7 @@ class WithheldStep(NamedTuple):
 def redacted_verdict(verdict: Verdict, visible: set[int]) -> Verdict:
     """The verdict less what it says of lots outside ``visible`` (lot ids)."""
     seen = set(Lot.objects.filter(pk__in=visible).values_list("code", flat=True))
-    hidden_findings = [finding for finding in verdict.findings if finding.lot not in seen]
-    places = _event_places({finding.event for finding in hidden_findings} - {None})
+    places = verdict.event_places  # as recorded when each event was
     findings = [
         finding
         if finding.lot in seen
@@ -100,23 +99,22 @@ def redacted_verdict(verdict: Verdict, visible: set[int]) -> Verdict:
         step if {*step.lots_in, *step.lots_out} <= seen else _withheld(step)
         for step in verdict.mass_balance
     ]
-    known = _facility_labels(visible) | {data_center for _, data_center, _ in verdict.pickups}
+    known = {data_center for _, data_center, _ in verdict.pickups}.union(
+        *(verdict.facilities_by_lot.get(code, ()) for code in seen)
+    )
+    accepted = [
+        cited
+        if cited.facility in known
+        else cited._replace(facility=f"a facility in {cited.country}")
+        for cited in verdict.accepted_certifications
+    ]
     return dataclasses.replace(
         verdict,
         findings=findings,
         mass_balance=mass_balance,
         facilities=[label for label in verdict.facilities if label in known],
+        accepted_certifications=accepted,
     )
-
-
-def _event_places(uuids: set[str]) -> dict[str, tuple[str, str | None, str | None]]:
-    """``{event uuid: (kind, country of its facility, country of its counterparty)}``."""
-    if not uuids:
-        return {}
-    rows = CustodyEvent.objects.filter(uuid__in=uuids).values_list(
-        "uuid", "kind", "facility__country", "counterparty_facility__country"
-    )
-    return {str(uuid): (kind, here or None, there or None) for uuid, kind, here, there in rows}
 
 
 def _neutral(finding: Finding, place: tuple[str, str | None, str | None] | None) -> str:
@@ -151,15 +149,3 @@ def _withheld(step) -> WithheldStep:
         lots_in=step.lots_in,
         lots_out=step.lots_out,
     )
-
-
-def _facility_labels(lot_ids: set[int]) -> set[str]:
-    """The facilities the events of these lots name (as a verdict labels them)."""
-    if not lot_ids:
-        return set()
-    events = CustodyEvent.objects.filter(lot_id__in=lot_ids)
-    named = Facility.objects.filter(
-        Q(Exists(events.filter(facility=OuterRef("pk"))))
-        | Q(Exists(events.filter(counterparty_facility=OuterRef("pk"))))
-    )
-    return {str(facility) for facility in named}

@@ -6,6 +6,7 @@ hash-chained event and projects it onto the lot (``chain``). An illegal move rai
 ``custody.errors.DomainError`` and writes nothing.
 """
 
+from .acceptances import accept_certification
 from .batches import LOT_ACTIONS, LotAction, record_batch
 from .corrections import correct_event
 from .intake import register_intake
@@ -22,6 +23,7 @@ __all__ = [
     "LotAction",
     "Produce",
     "Residue",
+    "accept_certification",
     "amend_manifest",
     "correct_event",
     "deliver_lot",

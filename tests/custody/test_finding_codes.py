@@ -105,6 +105,7 @@ def test_each_code_carries_the_severity_of_its_rule():
         "unsanitized_media": Severity.VIOLATION,
         "broken_chain": Severity.VIOLATION,
         "unknown_origin": Severity.MISSING_EVIDENCE,
+        "retroactive_certification": Severity.MISSING_EVIDENCE,
     }
 
 

@@ -54,6 +54,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  [{finding.severity}] {finding.code} @ {where}: {finding.message}")
         if not verdict.findings:
             self.stdout.write("  none")
+        if verdict.accepted_certifications:
+            self.stdout.write("\nAccepted certifications (recorded after the events they cover):")
+        for cited in verdict.accepted_certifications:
+            self.stdout.write(
+                f"  {cited.certification} at {cited.facility}, accepted by {cited.accepted_by} "
+                f"on {cited.accepted_at[:10]}: {cited.reason}"
+            )
         self.stdout.write("\nData centers:")
         for name, share in verdict.data_centers:
             self.stdout.write(f"  {share:7.2%}  {name}")

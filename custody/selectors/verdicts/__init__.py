@@ -2,8 +2,9 @@
 event, with the findings that explain the answer.
 
 ``assess`` reads the whole upstream in a bounded number of queries (under twenty, whatever the
-size of the genealogy; ``upstream``) and applies the rules in Python (``rules``); ``types``
-holds what a verdict is made of.
+size of the genealogy; ``upstream``), with each facility, its organization's roles and its
+certifications as they were when each event was recorded (``reference``), and applies the
+rules in Python (``rules``); ``types`` holds what a verdict is made of.
 """
 
 import gc
@@ -16,7 +17,7 @@ from ...findings import FindingCode, Severity
 from ...models import Lot, OriginPolicy, OriginPolicyVersion, VerdictOutcome
 from ..policies import applied_version
 from .rules import Rules
-from .types import Finding, MassBalanceStep, Verdict
+from .types import AcceptedCertification, Finding, MassBalanceStep, Verdict
 from .upstream import UpstreamLedger
 
 VIOLATION = Severity.VIOLATION
@@ -25,6 +26,7 @@ MISSING_EVIDENCE = Severity.MISSING_EVIDENCE
 __all__ = [
     "MISSING_EVIDENCE",
     "VIOLATION",
+    "AcceptedCertification",
     "Finding",
     "FindingCode",
     "MassBalanceStep",
@@ -86,6 +88,8 @@ def _assess(lot: Lot, policy: OriginPolicyVersion, now: datetime | None) -> Verd
     else:
         outcome = VerdictOutcome.VERIFIED
     pickups, data_centers = ledger.origins()
+    visited_by_lot = ledger.visited_facilities()
+    visited = set().union(*visited_by_lot.values())
     return Verdict(
         lot=lot,
         policy=policy,
@@ -93,8 +97,14 @@ def _assess(lot: Lot, policy: OriginPolicyVersion, now: datetime | None) -> Verd
         findings=findings,
         pickups=pickups,
         data_centers=data_centers,
-        countries=sorted({ledger.countries[pk] for pk in ledger.visited_facilities()}),
-        facilities=sorted(ledger.labels[pk] for pk in ledger.visited_facilities()),
+        countries=sorted({facility.country for facility in visited}),
+        facilities=sorted({facility.label for facility in visited}),
         mass_balance=ledger.mass_balance(),
         assessed_at=rules.now,
+        accepted_certifications=rules.accepted_certifications(ledger),
+        facilities_by_lot={
+            ledger.lots[lot_id].code: {facility.label for facility in facilities}
+            for lot_id, facilities in visited_by_lot.items()
+        },
+        event_places=ledger.event_places({finding.event for finding in findings} - {None}),
     )

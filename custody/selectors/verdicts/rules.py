@@ -1,17 +1,20 @@
 """The rules of the domestic-origin verdict: each reads the upstream ledger and yields findings,
-every one with a ``FindingCode``."""
+every one with a ``FindingCode``. What a rule reads of a facility (country, organization roles,
+certifications) is what was recorded when the event was (``reference``)."""
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from recyclers.models import CertificationScheme, Facility
+from recyclers.models import CertificationScheme
 
 from ...findings import FindingCode, Severity
 from ...hashing import GRAMS
 from ...models import EventKind, OriginPolicyVersion
 from ..verification import verify_rows
-from .types import EventView, Finding, LotRow
+from .reference import FacilityState
+from .standing import Standing, standing
+from .types import AcceptedCertification, EventView, Finding, LotRow
 from .upstream import UpstreamLedger, transit_legs
 
 # Kinds that put or keep the lot at ``facility`` (held or processed there).
@@ -43,7 +46,7 @@ class Rules:
         self.required: dict[str, set[str]] = defaultdict(set)
         for role, scheme in policy.certification_requirements:
             self.required[role].add(scheme)
-        self._certified_cache: dict[tuple[int, date], str | None] = {}
+        self._standings: dict[tuple[int, date, int], Standing] = {}
 
     def finding(
         self,
@@ -75,6 +78,7 @@ class Rules:
             )
 
     def jurisdictions(self, ledger: UpstreamLedger):
+        unchanged = ledger.reference.unchanged.get
         for lot_events in ledger.events.values():
             flagged = set()
             for event in lot_events:
@@ -84,10 +88,12 @@ class Rules:
                 if event.kind in (EventKind.DISPATCHED, EventKind.DELIVERED):
                     places.append((event.counterparty_id, f"{event.kind} to"))
                 for facility_id, verb in places:
-                    facility = ledger.facility(facility_id)
-                    if facility is None or facility_id in flagged:
+                    if facility_id is None or facility_id in flagged:
                         continue
-                    country = ledger.countries[facility_id]
+                    facility = unchanged(facility_id) or ledger.place(
+                        facility_id, event.recorded_at
+                    )
+                    country = facility.country
                     lot = ledger.lots[event.lot_id].code
                     if country in self.denied:
                         flagged.add(facility_id)
@@ -95,7 +101,7 @@ class Rules:
                             FindingCode.DENIED_JURISDICTION,
                             ledger,
                             event,
-                            f"{lot} was {verb} {facility} in {facility.country.name}, a denied "
+                            f"{lot} was {verb} {facility} in {facility.country_name}, a denied "
                             f"jurisdiction under {self.policy.name}.",
                         )
                     elif self.allowed and country not in self.allowed:
@@ -104,7 +110,7 @@ class Rules:
                             FindingCode.FOREIGN_CUSTODY,
                             ledger,
                             event,
-                            f"{lot} was {verb} {facility} in {facility.country.name}, outside "
+                            f"{lot} was {verb} {facility} in {facility.country_name}, outside "
                             f"the allowed jurisdictions ({', '.join(sorted(self.allowed))}).",
                         )
 
@@ -114,7 +120,7 @@ class Rules:
         for lot_id, lot_events in ledger.events.items():
             code = ledger.lots[lot_id].code
             for dispatched, received in transit_legs(lot_events):
-                destination = ledger.facility(dispatched.counterparty_id)
+                destination = ledger.place(dispatched.counterparty_id, dispatched.recorded_at)
                 if received is None:
                     waited = self.now - dispatched.occurred_at
                     if waited > self.max_transit:
@@ -178,7 +184,7 @@ class Rules:
             consumed, out = transformation["consumed_kg"], transformation["output_kg"]
             residue = transformation["residue_kg"]
             loss = consumed - out - residue
-            where = ledger.facility(transformation["facility_id"])
+            where = ledger.place(transformation["facility_id"], transformation["recorded_at"])
             if consumed and loss > consumed * tolerance:
                 yield self.finding(
                     FindingCode.UNBALANCED_TRANSFORMATION,
@@ -248,39 +254,70 @@ class Rules:
         return low, high
 
     def certifications(self, ledger: UpstreamLedger):
-        """One finding per uncertified facility: its first event without the certification."""
+        """Per facility, one finding for its first event without a required certification, and
+        one for its first event covered only by a certification recorded after it."""
         flagged = set()
+        unchanged = ledger.reference.unchanged.get
         for lot_events in ledger.events.values():
             for event in lot_events:
-                if event.kind not in HELD_AT_FACILITY or event.facility_id in flagged:
+                if event.kind not in HELD_AT_FACILITY:
                     continue
-                facility = ledger.facility(event.facility_id)
-                missing = self._missing_certification(facility, event.occurred_at.date())
-                if missing:
-                    flagged.add(event.facility_id)
-                    yield self.finding(
-                        FindingCode.UNCERTIFIED_CUSTODIAN,
-                        ledger,
-                        event,
-                        f"{facility} had no valid {missing} certification on "
-                        f"{event.occurred_at.date()} when it held "
-                        f"{ledger.lots[event.lot_id].code}.",
-                    )
+                facility = unchanged(event.facility_id) or ledger.place(
+                    event.facility_id, event.recorded_at
+                )
+                found = self._standing(ledger, facility, event).finding
+                if found is None or (facility.id, found) in flagged:
+                    continue
+                flagged.add((facility.id, found))
+                if found == FindingCode.UNCERTIFIED_CUSTODIAN:
+                    yield self._uncertified(ledger, facility, event)
+                else:
+                    yield self._retroactive(ledger, facility, event)
 
-    def _missing_certification(self, facility: Facility, day: date) -> str | None:
-        key = (facility.pk, day)
-        if key not in self._certified_cache:
-            missing = None
-            for role in facility.organization.roles.all():
-                schemes = self.required.get(role.code)
-                if schemes and not any(
-                    cert.scheme in schemes and cert.is_valid_on(day)
-                    for cert in facility.certifications.all()
-                ):
-                    missing = " or ".join(sorted(CertificationScheme(s).label for s in schemes))
-                    break
-            self._certified_cache[key] = missing
-        return self._certified_cache[key]
+    def _standing(self, ledger: UpstreamLedger, facility: FacilityState, event: EventView):
+        day = event.occurred_at.date()
+        key = (facility.id, day, ledger.reference.epoch(facility.id, event.recorded_at))
+        if key not in self._standings:
+            self._standings[key] = standing(
+                ledger.reference, self.required, facility, day, event.recorded_at
+            )
+        return self._standings[key]
+
+    def _uncertified(self, ledger, facility: FacilityState, event: EventView) -> Finding:
+        missing = self._standing(ledger, facility, event).missing
+        return self.finding(
+            FindingCode.UNCERTIFIED_CUSTODIAN,
+            ledger,
+            event,
+            f"{facility} had no valid {_schemes(missing)} certification on "
+            f"{event.occurred_at.date()} when it held {ledger.lots[event.lot_id].code}.",
+        )
+
+    def _retroactive(self, ledger, facility: FacilityState, event: EventView) -> Finding:
+        certification = self._standing(ledger, facility, event).retroactive
+        lot = ledger.lots[event.lot_id].code
+        return self.finding(
+            FindingCode.RETROACTIVE_CERTIFICATION,
+            ledger,
+            event,
+            f"{facility} had no valid {CertificationScheme(certification.scheme).label} "
+            f"certification on the ledger when {lot}'s event #{event.seq} was recorded "
+            f"({event.recorded_at[:10]}): {certification.label} (valid from "
+            f"{certification.valid_from}) was recorded on {certification.recorded_at[:10]}, "
+            "after the event. It counts once an operator or auditor accepts it.",
+        )
+
+    def accepted_certifications(self, ledger: UpstreamLedger) -> list[AcceptedCertification]:
+        """The accepted retroactive certifications this verdict relied on, to be cited."""
+        accepted = {
+            acceptance.id: acceptance
+            for standing_ in self._standings.values()
+            for acceptance in standing_.accepted
+        }
+        return [
+            ledger.reference.cited(acceptance)
+            for acceptance in sorted(accepted.values(), key=lambda a: (a.accepted_at, a.id))
+        ]
 
     def sanitization(self, ledger: UpstreamLedger):
         for lot_id, drives in ledger.drives.items():
@@ -309,6 +346,10 @@ class Rules:
                     f"{lot.code} ({lot.material}) reaches no data-center pickup: where its "
                     "material came from is not on the ledger.",
                 )
+
+
+def _schemes(schemes: frozenset[str]) -> str:
+    return " or ".join(sorted(CertificationScheme(scheme).label for scheme in schemes))
 
 
 def _ago(delta: timedelta) -> str:

@@ -1,6 +1,6 @@
 """What a verdict is made of (its findings and mass-balance steps), and the rows the rules read."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -51,6 +51,24 @@ class MassBalanceStep(NamedTuple):
         return float(self.loss_kg / self.mass_in_kg) if self.mass_in_kg else 0.0
 
 
+class AcceptedCertification(NamedTuple):
+    """A certification recorded after events it covers, which counts for them because an
+    operator or auditor accepted it: the verdict cites the acceptance."""
+
+    facility: str  # label, "Name (CC)"
+    country: str
+    certification: str  # "R2v3 R2-00001"
+    valid_from: str
+    valid_until: str
+    recorded_at: str  # when the accepted version was recorded
+    accepted_by: str
+    accepted_at: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return self._asdict()
+
+
 @dataclass
 class Verdict:
     lot: Lot
@@ -63,6 +81,11 @@ class Verdict:
     facilities: list[str]
     mass_balance: list[MassBalanceStep]
     assessed_at: datetime
+    accepted_certifications: list[AcceptedCertification] = field(default_factory=list)
+    # What disclosure needs, as recorded: the facilities each lot's events name (labels), and
+    # each finding's event as (kind, country of its facility, of its counterparty).
+    facilities_by_lot: dict[str, set[str]] = field(default_factory=dict)
+    event_places: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
 
     @property
     def outcome_label(self) -> str:
@@ -86,6 +109,7 @@ class EventView(NamedTuple):
     counterparty_id: int | None
     mass_kg: Decimal | None
     details: dict
+    recorded_at: str  # canonical text: reference data is read as it was then
 
 
 class LotRow(NamedTuple):

@@ -1,5 +1,6 @@
-"""The upstream ledger of a lot as a verdict reads it: every upstream lot, link, transformation,
-facility and event (corrections merged), in a bounded number of queries."""
+"""The upstream ledger of a lot as a verdict reads it: every upstream lot, link, transformation
+and event (corrections merged), and the facilities as they were when each event was recorded
+(``reference``), in a bounded number of queries."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -7,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from recyclers.models import Facility
-
+from ...hashing import format_time
 from ...kinds import CORRECTABLE_FIELDS, LEAVES_SOURCE
 from ...models import EventKind, Lot, Transformation
 from ..genealogy import lineage, source_shares, upstream_links
 from ..verification import EventRow, event_rows
+from .reference import FacilityState, ReferenceData
 from .types import EventView, LotRow, MassBalanceStep
 
 
@@ -24,9 +25,7 @@ class UpstreamLedger:
     raw_rows: list[EventRow]
     links: list[tuple[int, int, Decimal, int]]  # parent, child, mass, transformation id
     transformations: dict[int, dict]
-    facilities: dict[int, Facility]
-    labels: dict[int, str]  # facility id -> "Name (CC)", computed once
-    countries: dict[int, str]  # facility id -> ISO code
+    reference: ReferenceData
     drives: dict[int, dict[str, int]]  # pickup lot -> {category: count}
     unsanitized: dict[int, int]  # pickup lot -> drives without a sanitization record
 
@@ -60,19 +59,18 @@ class UpstreamLedger:
                 "consumed_kg",
                 "output_kg",
                 "residue_kg",
+                "recorded_at",
             )
         }
+        for transformation in transformations.values():
+            transformation["recorded_at"] = format_time(transformation["recorded_at"])
         events = _event_views(raw_rows)
         facility_ids = {t["facility_id"] for t in transformations.values()}
         for lot_events in events.values():
             for event in lot_events:
                 facility_ids.update({event.facility_id, event.counterparty_id})
         facility_ids.discard(None)
-        facilities = Facility.objects.select_related("organization").prefetch_related(
-            "organization__roles", "certifications"
-        )
         drives, unsanitized = _manifest_stats(lots, events)
-        facilities = facilities.in_bulk(facility_ids)
         return cls(
             root=root,
             lots=lots,
@@ -80,24 +78,42 @@ class UpstreamLedger:
             raw_rows=raw_rows,
             links=links,
             transformations=transformations,
-            facilities=facilities,
-            # django-countries builds a Country object on every read: read each once.
-            labels={pk: str(facility) for pk, facility in facilities.items()},
-            countries={pk: facility.country.code for pk, facility in facilities.items()},
+            reference=ReferenceData.load(facility_ids),
             drives=drives,
             unsanitized=unsanitized,
         )
 
-    def facility(self, facility_id: int | None) -> Facility | None:
-        return self.facilities.get(facility_id) if facility_id else None
+    def place(self, facility_id: int | None, at: str) -> FacilityState | None:
+        """The facility as it was recorded at ``at`` (an event's record time)."""
+        return self.reference.facility(facility_id, at) if facility_id else None
 
-    def visited_facilities(self) -> set[int]:
-        seen = set()
-        for lot_events in self.events.values():
+    def visited_facilities(self) -> dict[int, set[FacilityState]]:
+        """By lot: every facility its events name, as it was when each event was recorded."""
+        unchanged, place = self.reference.unchanged.get, self.place
+        visited = {}
+        for lot_id, lot_events in self.events.items():
+            seen = set()
             for event in lot_events:
-                seen.update((event.facility_id, event.counterparty_id))
-        seen.discard(None)
-        return seen
+                for facility_id in (event.facility_id, event.counterparty_id):
+                    if facility_id:
+                        seen.add(unchanged(facility_id) or place(facility_id, event.recorded_at))
+            visited[lot_id] = seen
+        return visited
+
+    def event_places(self, uuids: set[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """``{event uuid: (kind, country of its facility, of its counterparty)}``, as recorded."""
+        places = {}
+        for lot_events in self.events.values() if uuids else ():
+            for event in lot_events:
+                if event.uuid in uuids:
+                    here = self.place(event.facility_id, event.recorded_at)
+                    there = self.place(event.counterparty_id, event.recorded_at)
+                    places[event.uuid] = (
+                        event.kind,
+                        here.country if here else None,
+                        there.country if there else None,
+                    )
+        return places
 
     def origins(self):
         shares = source_shares(self.root.pk, [link[:3] for link in self.links])
@@ -106,7 +122,7 @@ class UpstreamLedger:
         for lot_id, share in sorted(shares.items(), key=lambda item: -item[1]):
             lot = self.lots[lot_id]
             if lot.source_facility_id:
-                name = self.labels.get(lot.source_facility_id, str(lot.source_facility_id))
+                name = self.place(lot.source_facility_id, self.events[lot_id][0].recorded_at).label
                 pickups.append((lot.code, name, share))
                 by_data_center[name] += share
         return pickups, sorted(by_data_center.items(), key=lambda item: -item[1])
@@ -122,7 +138,7 @@ class UpstreamLedger:
             steps.append(
                 MassBalanceStep(
                     kind=t["kind"],
-                    facility=self.labels[t["facility_id"]],
+                    facility=self.place(t["facility_id"], t["recorded_at"]).label,
                     occurred_at=t["occurred_at"],
                     mass_in_kg=t["consumed_kg"],
                     mass_out_kg=t["output_kg"],
@@ -138,8 +154,8 @@ class UpstreamLedger:
                 steps.append(
                     MassBalanceStep(
                         kind="transit",
-                        facility=f"{self.labels[dispatched.facility_id]} -> "
-                        f"{self.labels[received.facility_id]}",
+                        facility=f"{self.place(dispatched.facility_id, dispatched.recorded_at)} "
+                        f"-> {self.place(received.facility_id, received.recorded_at)}",
                         occurred_at=received.occurred_at,
                         mass_in_kg=dispatched.mass_kg,
                         mass_out_kg=received.mass_kg,
@@ -188,6 +204,7 @@ def _event_views(rows: Iterable[EventRow]) -> dict[int, list[EventView]]:
                 row.counterparty_facility_id,
                 mass,
                 details,
+                row.recorded_at,
             )
         )
     if corrections:
