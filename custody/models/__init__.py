@@ -21,7 +21,7 @@ from ..kinds import (
 from .events import CustodyEvent
 from .genealogy import LotLink, Transformation
 from .idempotency import IdempotencyRecord
-from .log import NODE_STRIDE, LogCheckpoint, LogLeaf, LogNode, LogQueue
+from .log import LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
 from .lots import MASS, Asset, Lot
 from .policies import (
     CertificationRequirement,
@@ -39,7 +39,6 @@ __all__ = [
     "DRIVE_CATEGORIES",
     "GENESIS_HASH",
     "MASS",
-    "NODE_STRIDE",
     "SOURCE_MATERIALS",
     "Asset",
     "AssetCategory",
@@ -50,10 +49,11 @@ __all__ = [
     "EventKind",
     "FeedEntry",
     "IdempotencyRecord",
+    "LogBatch",
     "LogCheckpoint",
-    "LogLeaf",
-    "LogNode",
-    "LogQueue",
+    "LogEntry",
+    "LogRun",
+    "LogTile",
     "Lot",
     "LotLink",
     "LotStatus",

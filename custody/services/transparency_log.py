@@ -1,15 +1,19 @@
 """Integrating committed events into the transparency log, in batches, and signing checkpoints
 (DESIGN invariant 10). The design of Trillian's sequencer and Tessera's integrator:
 
-* Writers never touch the log. A trigger queues each event in its writer's transaction
-  (``LogQueue``), so a writer adds one row to a table nobody locks, and waits for nothing.
+* Writers never touch the log. A trigger copies each event's id and hash in its writer's
+  transaction (``LogEntry``), so a writer adds one row to a table nobody locks, and waits for
+  nothing.
 * One integrator at a time (a PostgreSQL advisory lock; SQLite serializes every writer) takes
-  the queue's committed rows in queue order, gives each event the next log index, appends the
-  leaves and the complete subtrees the proofs read, signs a checkpoint, and deletes what it
-  took, in one transaction. Only committed events can be taken, so log indexes follow commit
-  order: an event integrated later always gets a larger index.
+  the committed entries past the largest id it took before (and the ids it skipped because
+  their transaction had not committed yet), in id order, gives each event the next log index,
+  and in one transaction appends: the tiles that changed (``custody.tiles``: 256 hashes a
+  row, a few rows per thousand leaves), the runs of consecutive ids that map events to leaves
+  (one row per batch unless ids were skipped), a batch record and a signed checkpoint. It
+  writes no row per event and deletes nothing. Only committed events can be taken, so log
+  indexes follow commit order: an event integrated later always gets a larger index.
 * Within one lot the log keeps the chain's order: a writer appends to a lot only after the
-  lot's previous writer committed, and so after its queue rows were taken.
+  lot's previous writer committed, so its event has a larger id, and is taken with or after it.
 
 Celery beat runs ``integrate_log`` every ``LOG_INTEGRATE_SECONDS``; with eager Celery (``make
 run``) each ledger transaction integrates once it commits (``integrate_after_commit``).
@@ -23,10 +27,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import merkle, notes
-from ..models import NODE_STRIDE, LogCheckpoint, LogLeaf, LogNode, LogQueue
+from .. import merkle, notes, tiles
+from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
 from ..selectors.log_key import key_name, signing_key
-from ..selectors.transparency_log import log_size, node_source
+from ..selectors.transparency_log import latest_batch, node_source, widest_tiles
 
 logger = logging.getLogger(__name__)
 
@@ -35,19 +39,28 @@ INTEGRATOR_LOCK = 0x5245_454C_4F47
 
 
 def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
-    """Integrate what is queued (at most ``max_events``, default ``LOG_BATCH_EVENTS``) and sign
-    a checkpoint of the grown tree; None when nothing was queued."""
+    """Integrate the committed entries not yet in the log (at most ``max_events``, default
+    ``LOG_BATCH_EVENTS``) and sign a checkpoint of the grown tree; None when there were none."""
     limit = max_events or settings.LOG_BATCH_EVENTS
     with transaction.atomic():
         _hold_integrator_lock()
-        events = _take_queued(limit)
-        if not events:
+        batch = latest_batch()
+        size, watermark = batch.tree_size, batch.watermark
+        still_open = _still_open(batch.open_gaps)
+        event_ids, event_hashes, horizon = _take(watermark, still_open, limit)
+        if not event_ids:
             return None
-        size = log_size()
+        runs = tiles.runs(event_ids, size)
+        skipped = tiles.gaps(watermark + 1, event_ids[-1], runs)
         frontier = merkle.Frontier(size, node_source(merkle.complete_subtrees(0, size)))
-        leaves, nodes = _grow(frontier, events)
-        _insert(LogLeaf._meta.db_table, "id, event_id, hash", leaves)
-        _insert(LogNode._meta.db_table, "level, index, hash", nodes)
+        rows = _grow(frontier, event_hashes)
+        _insert(LogTile._meta.db_table, "level, index, width, hashes", rows)
+        _insert(LogRun._meta.db_table, "first_event_id, last_event_id, first_index", runs)
+        LogBatch.objects.create(
+            tree_size=frontier.size,
+            watermark=max(watermark, event_ids[-1]),
+            open_gaps=_untaken(still_open, runs) + [[*gap, horizon] for gap in skipped],
+        )
         return sign_checkpoint(frontier.size, frontier.root())
 
 
@@ -57,36 +70,71 @@ def _hold_integrator_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INTEGRATOR_LOCK])
 
 
-def _take_queued(limit: int) -> list[tuple[int, str]]:
-    """The oldest ``limit`` committed queue rows, in queue order, removed from the queue: each
-    event's id and hash, as the trigger copied them when the event was inserted."""
-    queue = LogQueue._meta.db_table
+def _still_open(gaps: list[list[int]]) -> list[list[int]]:
+    """The skipped ids that may still come: a gap closes for good once no event has an id in
+    it and every transaction running when it was seen has ended (ids come from a sequence, so
+    no later transaction takes one). An event's insert is never its transaction's first write
+    (the lot is locked or inserted first), so the transaction that took a skipped id was
+    running, with its xid, when the gap was seen."""
+    if not gaps:
+        return []
+    events = CustodyEvent._meta.db_table
+    with connection.cursor() as cursor:
+        horizon = 0
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            horizon = cursor.fetchone()[0]
+        still = []
+        for first, last, seen in gaps:
+            cursor.execute(
+                f"SELECT 1 FROM {events} WHERE id BETWEEN %s AND %s LIMIT 1", [first, last]
+            )
+            if cursor.fetchone() or horizon < seen:
+                still.append([first, last, seen])
+        return still
+
+
+def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int], bytes, int]:
+    """The committed entries past ``watermark`` or in ``gaps``, the oldest ``limit`` in id
+    order: their event ids, their event hashes' bytes end to end, and (PostgreSQL) the
+    horizon past which every transaction running now has an xid."""
+    entries = LogEntry._meta.db_table
+    where = " OR ".join(["id > %s"] + ["id BETWEEN %s AND %s"] * len(gaps))
+    params = [watermark, *[bound for first, last, _ in gaps for bound in (first, last)], limit]
+    taken = f"SELECT id, hash FROM {entries} WHERE {where} ORDER BY id LIMIT %s"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH taken AS (DELETE FROM {queue} WHERE id IN "
-                f"(SELECT id FROM {queue} ORDER BY id LIMIT %s) RETURNING id, event_id, hash) "
-                f"SELECT event_id, hash FROM taken ORDER BY id",
-                [limit],
+                f"WITH taken AS ({taken}) SELECT array_agg(id ORDER BY id), "
+                f"string_agg(decode(hash, 'hex'), ''::bytea ORDER BY id), "
+                f"pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM taken",
+                params,
             )
-            return cursor.fetchall()
-        cursor.execute(f"SELECT id, event_id, hash FROM {queue} ORDER BY id LIMIT %s", [limit])
-        taken = cursor.fetchall()
-        if taken:
-            cursor.execute(f"DELETE FROM {queue} WHERE id <= %s", [taken[-1][0]])
-        return [(event_id, digest) for _, event_id, digest in taken]
+            ids, blob, horizon = cursor.fetchone()
+            return ids or [], bytes(blob or b""), horizon
+        cursor.execute(taken, params)
+        rows = cursor.fetchall()
+        return [row[0] for row in rows], bytes.fromhex("".join(row[1] for row in rows)), 0
 
 
-def _grow(frontier: merkle.Frontier, events: list[tuple[int, str]]):
-    """Append the events' leaves to the tree: the leaf rows and the stored nodes it makes."""
-    sha256, start = hashlib.sha256, frontier.size
-    digests = [sha256(b"\x00" + bytes.fromhex(event_hash)).digest() for _, event_hash in events]
-    nodes = frontier.extend(digests, NODE_STRIDE)
-    leaves = [
-        (start + offset, event_id, digest)
-        for offset, ((event_id, _), digest) in enumerate(zip(events, digests, strict=True))
+def _untaken(gaps: list[list[int]], runs: list[tuple[int, int, int]]) -> list[list[int]]:
+    """What of the open gaps the runs taken now do not cover."""
+    result = []
+    for first, last, seen in gaps:
+        result += [[a, b, seen] for a, b in tiles.gaps(first, last, runs)]
+    return result
+
+
+def _grow(frontier: merkle.Frontier, event_hashes: bytes) -> list[tuple]:
+    """Append the events' leaves to the tree: the tile rows it writes."""
+    sha256, start, size = hashlib.sha256, frontier.size, merkle.HASH_SIZE
+    digests = [
+        sha256(b"\x00" + event_hashes[at : at + size]).digest()
+        for at in range(0, len(event_hashes), size)
     ]
-    return leaves, nodes
+    nodes = frontier.extend(digests, tiles.TILE_HEIGHT)
+    partial = widest_tiles(tiles.partial_positions(start))
+    return tiles.new_tiles(start, b"".join(digests), nodes, partial)
 
 
 def _insert(table: str, names: str, rows: list[tuple]) -> None:
