@@ -14,8 +14,8 @@ from custody import db_triggers, merkle, notes, services, tasks
 from custody.hashing import hash_event
 from custody.models import CustodyEvent, LogCheckpoint, LogEntry, LogRun, LogTile, Lot, Material
 from custody.selectors import log_key
-from custody.selectors.log_verification import queued_entries
 from custody.selectors import transparency_log as log
+from custody.selectors.log_verification import queued_entries
 from custody.selectors.verification import verify_ledger
 from custody.services import transparency_log as log_service
 from custody.services.transparency_log import integrate_log, sign_checkpoint
