@@ -99,30 +99,48 @@ def _still_open(gaps: list[list[int]]) -> list[list[int]]:
 def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int], bytes, int]:
     """The committed entries past ``watermark`` or in ``gaps``, the oldest ``limit`` in id
     order: their event ids, their leaf hashes end to end, and (PostgreSQL) the horizon past
-    which every transaction running now has an xid. PostgreSQL hashes the leaves as it reads
-    them and answers two byte strings: a row per entry would cost more than the hashing."""
+    which every transaction running when they were read has an xid."""
     entries = LogEntry._meta.db_table
     where = " OR ".join(["id > %s"] + ["id BETWEEN %s AND %s"] * len(gaps))
     params = [watermark, *[bound for first, last, _ in gaps for bound in (first, last)], limit]
     taken = f"SELECT id, hash FROM {entries} WHERE {where} ORDER BY id LIMIT %s"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH taken AS ({taken}) SELECT string_agg(int8send(id), ''::bytea ORDER BY id), "
-                "string_agg(sha256('\\x00'::bytea || decode(hash, 'hex')), ''::bytea ORDER BY id), "
-                "pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM taken",
-                params,
-            )
-            ids, leaves, horizon = cursor.fetchone()
-            ids = array("q", bytes(ids or b""))
-            if sys.byteorder == "little":
-                ids.byteswap()  # int8send is big-endian
-            return ids.tolist(), bytes(leaves or b""), horizon
-        cursor.execute(taken, params)
-        rows = cursor.fetchall()
-        sha256 = hashlib.sha256
-        leaves = b"".join(sha256(b"\x00" + bytes.fromhex(row[1])).digest() for row in rows)
-        return [row[0] for row in rows], leaves, 0
+            ids, hashes = _read_aggregated(cursor, taken, params)
+            cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+            horizon = cursor.fetchone()[0]
+        else:
+            cursor.execute(taken, params)
+            rows = cursor.fetchall()
+            ids, hashes, horizon = [row[0] for row in rows], "".join(row[1] for row in rows), 0
+    sha256, event_hashes = hashlib.sha256, bytes.fromhex(hashes)
+    leaves = b"".join(
+        sha256(b"\x00" + event_hashes[at : at + merkle.HASH_SIZE]).digest()
+        for at in range(0, len(event_hashes), merkle.HASH_SIZE)
+    )
+    return ids, leaves, horizon
+
+
+def _read_aggregated(cursor, taken: str, params: list) -> tuple[list[int], str]:
+    """The entries' ids and hashes as two strings, one statement and no row per entry: a row
+    each would cost the integrator more than hashing them. One aggregation feeds both strings,
+    so they list the entries in the same order; it is id order but for a plan that changes."""
+    cursor.execute(
+        f"SELECT string_agg(int8send(id), ''::bytea), string_agg(hash, '') FROM ({taken}) taken",
+        params,
+    )
+    packed, hashes = cursor.fetchone()
+    ids = array("q", bytes(packed or b""))
+    if sys.byteorder == "little":
+        ids.byteswap()  # int8send is big-endian
+    ids, hashes = ids.tolist(), hashes or ""
+    if ids != sorted(ids):
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        ids, hashes = (
+            [ids[at] for at in order],
+            "".join(hashes[at * 64 : at * 64 + 64] for at in order),
+        )
+    return ids, hashes
 
 
 def _runs(event_ids: list[int], first_index: int) -> list[tuple[int, int, int]]:
