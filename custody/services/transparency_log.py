@@ -19,7 +19,6 @@ Celery beat runs ``integrate_log`` every ``LOG_INTEGRATE_SECONDS``; with eager C
 run``) each ledger transaction integrates once it commits (``integrate_after_commit``).
 """
 
-import hashlib
 import logging
 import sys
 from array import array
@@ -49,13 +48,13 @@ def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
         batch = latest_batch()
         size, watermark = batch.tree_size, batch.watermark
         still_open = _still_open(batch.open_gaps)
-        event_ids, leaves, horizon = _take(watermark, still_open, limit)
+        event_ids, event_hashes, horizon = _take(watermark, still_open, limit)
         if not event_ids:
             return None
         runs = _runs(event_ids, size)
         skipped = tiles.gaps(watermark + 1, event_ids[-1], runs)
         frontier = merkle.Frontier(size, node_source(merkle.complete_subtrees(0, size)))
-        rows = _grow(frontier, leaves)
+        rows = _grow(frontier, event_hashes)
         _insert(LogTile, ["level", "index", "width", "hashes"], rows)
         _insert(LogRun, ["first_event_id", "last_event_id", "first_index"], runs)
         LogBatch.objects.create(
@@ -98,7 +97,7 @@ def _still_open(gaps: list[list[int]]) -> list[list[int]]:
 
 def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int], bytes, int]:
     """The committed entries past ``watermark`` or in ``gaps``, the oldest ``limit`` in id
-    order: their event ids, their leaf hashes end to end, and (PostgreSQL) the horizon past
+    order: their event ids, their hashes' bytes end to end, and (PostgreSQL) the horizon past
     which every transaction running when they were read has an xid."""
     entries = LogEntry._meta.db_table
     where = " OR ".join(["id > %s"] + ["id BETWEEN %s AND %s"] * len(gaps))
@@ -113,12 +112,7 @@ def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int],
             cursor.execute(taken, params)
             rows = cursor.fetchall()
             ids, hashes, horizon = [row[0] for row in rows], "".join(row[1] for row in rows), 0
-    sha256, event_hashes = hashlib.sha256, bytes.fromhex(hashes)
-    leaves = b"".join(
-        sha256(b"\x00" + event_hashes[at : at + merkle.HASH_SIZE]).digest()
-        for at in range(0, len(event_hashes), merkle.HASH_SIZE)
-    )
-    return ids, leaves, horizon
+    return ids, bytes.fromhex(hashes), horizon
 
 
 def _read_aggregated(cursor, taken: str, params: list) -> tuple[list[int], str]:
@@ -157,12 +151,12 @@ def _untaken(gaps: list[list[int]], runs: list[tuple[int, int, int]]) -> list[li
     return result
 
 
-def _grow(frontier: merkle.Frontier, leaves: bytes) -> list[tuple]:
-    """Append the leaves to the tree: the tile rows it writes."""
+def _grow(frontier: merkle.Frontier, event_hashes: bytes) -> list[tuple]:
+    """Append the events' leaves to the tree: the tile rows it writes."""
     start = frontier.size
-    nodes = frontier.extend(tiles.hashes_of(leaves), tiles.TILE_HEIGHT)
+    leaves, nodes = frontier.extend_events(event_hashes, tiles.TILE_HEIGHT)
     partial = widest_tiles(tiles.partial_positions(start))
-    return tiles.new_tiles(start, leaves, nodes, partial)
+    return tiles.new_tiles(start, b"".join(leaves), nodes, partial)
 
 
 def _insert(model, names: list[str], rows: list[tuple]) -> None:
