@@ -6,7 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.functions import Greatest
 
 from recyclers.models import Organization
@@ -66,15 +75,15 @@ def leaf_hash(index: int) -> bytes:
 
 def log_index_of(event_id) -> Subquery:
     """The log index of the event ``event_id`` (an ``OuterRef``) as a subquery: null while it
-    is not in the log."""
-    run = LogRun.objects.filter(first_event_id__lte=event_id, last_event_id__gte=event_id)
-    at = ExpressionWrapper(
-        F("first_index") + event_id - F("first_event_id"), output_field=BigIntegerField()
-    )
-    return Subquery(
-        run.order_by("-first_event_id").annotate(at=at).values("at")[:1],
+    is not in the log. The one run that may hold it is the last to start at or before it (one
+    step down an index, where a condition on both ends would scan every run below)."""
+    at = Case(
+        When(last_event_id__gte=event_id, then=F("first_index") + event_id - F("first_event_id")),
+        default=None,
         output_field=BigIntegerField(),
     )
+    run = LogRun.objects.filter(first_event_id__lte=event_id).order_by("-first_event_id")
+    return Subquery(run.annotate(at=at).values("at")[:1], output_field=BigIntegerField())
 
 
 def log_index(event_id: int) -> int | None:
