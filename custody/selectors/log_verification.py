@@ -15,6 +15,7 @@ What ``verify_log`` recomputes from scratch, naming what it finds missing or cha
 * every tile row against the hashes recomputed from the leaves (proofs read them).
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -142,7 +143,8 @@ def _events_at(size: int) -> list[int | None]:
 
 
 def _event_rows(event_ids: list[int]) -> dict[int, tuple]:
-    """Each of these events' hash, lot, seq and lot code, read by range when they are close."""
+    """Each of these events' row (id, hash, lot, seq, lot code), read by range when they are
+    close."""
     if not event_ids:
         return {}
     low, high = min(event_ids), max(event_ids)
@@ -155,31 +157,40 @@ def _event_rows(event_ids: list[int]) -> dict[int, tuple]:
             cursor.execute(query + "e.id BETWEEN %s AND %s", [low, high])
         else:
             cursor.execute(query + f"e.id IN ({', '.join(['%s'] * len(event_ids))})", event_ids)
-        return {row[0]: row[1:] for row in cursor.fetchall()}
+        return {row[0]: row for row in cursor.fetchall()}
 
 
 def _walk_leaves(report: LogReport, by_size: dict[int, LogCheckpoint], rows: TileRows):
-    """Every leaf in index order: its event, and the tree's root at each checkpoint's size."""
+    """Every leaf in index order against its event, then the tree recomputed from the leaves,
+    with its root at each checkpoint's size."""
+    leaves = _leaf_hashes(report, rows)
+    _check_leaf_events(report, leaves)
     frontier = merkle.Frontier()
     recomputed: dict[tuple[int, int], bytes] = {}
+    for size in sorted({*(size for size in by_size if size <= len(leaves)), len(leaves)}):
+        nodes = frontier.extend(leaves[frontier.size : size], tiles.TILE_HEIGHT)
+        recomputed.update(((level, index), digest) for level, index, digest in nodes)
+        _check_root(report, frontier, by_size)
+    report.leaves = frontier.size
+    return frontier, recomputed
+
+
+def _check_leaf_events(report: LogReport, leaves: list[bytes]) -> None:
+    """Each leaf's event: mapped, still there, with the hash its leaf committed to, in its
+    chain's order."""
     last_in_lot: dict[int, tuple[int, int]] = {}
     unmapped = _Problems(report, "leaves no event maps to")
     gone = _Problems(report, "leaves whose event is gone")
     changed = _Problems(report, "events whose hash is not their leaf's")
     reordered = _Problems(report, "events out of their chain's order")
-
-    def keep(level: int, index: int, digest: bytes) -> None:
-        if level % tiles.TILE_HEIGHT == 0:
-            recomputed[level, index] = digest
-
-    leaves = _leaf_hashes(report, rows)
+    sha256, absent = hashlib.sha256, (None, None, None, None, None)
     events_at = _events_at(len(leaves))
     for start in range(0, len(leaves), CHUNK):
         chunk = events_at[start : start + CHUNK]
         events = _event_rows([event_id for event_id in chunk if event_id is not None])
         for index, event_id in enumerate(chunk, start):
             digest = leaves[index]
-            event_hash, lot_id, seq, code = events.get(event_id, (None, None, None, None))
+            _, event_hash, lot_id, seq, code = events.get(event_id, absent)
             if event_id is None:
                 unmapped.add(
                     f"log leaves {index} to {index} are missing from the log's map of events "
@@ -190,7 +201,7 @@ def _walk_leaves(report: LogReport, by_size: dict[int, LogCheckpoint], rows: Til
                     f"log leaf {index}: event {event_id} is gone from the ledger "
                     f"(its leaf hash {digest.hex()}; a deleted event or lot)"
                 )
-            elif merkle.leaf_hash(merkle.event_leaf(event_hash)) != digest:
+            elif sha256(b"\x00" + bytes.fromhex(event_hash)).digest() != digest:
                 changed.add(
                     f"{code} event #{seq}: its hash is not the one log leaf {index} "
                     "committed to (the event was rewritten)"
@@ -201,13 +212,11 @@ def _walk_leaves(report: LogReport, by_size: dict[int, LogCheckpoint], rows: Til
                     f"#{last_in_lot[lot_id][0]} (leaf {last_in_lot[lot_id][1]})"
                 )
             if lot_id is not None:
-                last_in_lot[lot_id] = (max(seq, last_in_lot.get(lot_id, (0, 0))[0]), index)
-            frontier.append(digest, keep)
-            report.leaves += 1
-            _check_root(report, frontier, by_size)
+                latest = last_in_lot.get(lot_id)
+                if latest is None or seq > latest[0]:
+                    last_in_lot[lot_id] = (seq, index)
     for problems in (unmapped, gone, changed, reordered):
         problems.close()
-    return frontier, recomputed
 
 
 def _check_root(report: LogReport, frontier: merkle.Frontier, by_size) -> None:
