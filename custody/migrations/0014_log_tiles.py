@@ -3,9 +3,14 @@ of up to 256 hashes, events mapped to leaves by runs of consecutive ids, and the
 entries kept as the integrator's input instead of a queue it empties. The leaves already in
 the log move into tiles in their order, so every checkpoint signed before still verifies."""
 
+import importlib
+
 from django.db import migrations, models
 
 from custody import db_triggers, merkle, tiles
+
+# 0011's queue, which a reversal restores.
+log_0011 = importlib.import_module("custody.migrations.0011_transparency_log")
 
 OLD_LOG_TABLES = ("custody_logleaf", "custody_lognode")
 NEW_LOG_TABLES = (
@@ -51,6 +56,40 @@ def move_into_tiles(apps, schema_editor):
 
 
 TILED = ("LogTile", "LogRun", "LogBatch")
+OLD_NODE_STRIDE = 4  # the levels 0011 stored nodes at
+
+
+def move_out_of_tiles(apps, schema_editor):
+    """Back to 0011's leaves, nodes and queue: the same tree, the events not in it queued."""
+    connection = schema_editor.connection
+    LogTile, LogRun, _ = (apps.get_model("custody", name) for name in TILED)
+    widest = {}
+    for tile in LogTile.objects.filter(level=0).order_by("index", "width"):
+        widest[tile.index] = bytes(tile.hashes)
+    leaves = tiles.hashes_of(b"".join(widest[index] for index in sorted(widest)))
+    event_at = {}
+    for run in LogRun.objects.all():
+        for offset in range(run.last_event_id - run.first_event_id + 1):
+            event_at[run.first_index + offset] = run.first_event_id + offset
+    nodes = merkle.Frontier().extend(leaves, OLD_NODE_STRIDE)
+    db_triggers.drop_log_queue(connection)
+    db_triggers.drop(connection, tables=NEW_LOG_TABLES)
+    LogLeaf, LogNode = (apps.get_model("custody", name) for name in ("LogLeaf", "LogNode"))
+    LogLeaf.objects.bulk_create(
+        LogLeaf(index=index, event_id=event_at[index], hash=digest)
+        for index, digest in enumerate(leaves)
+    )
+    LogNode.objects.bulk_create(
+        LogNode(level=level, index=index, hash=digest) for level, index, digest in nodes
+    )
+    with connection.cursor() as cursor:
+        postgres = connection.vendor == "postgresql"
+        cursor.execute(log_0011.POSTGRES_QUEUE if postgres else log_0011.SQLITE_QUEUE)
+        cursor.execute(
+            f"INSERT INTO {log_0011.QUEUE} (event_id, hash) SELECT id, hash FROM {db_triggers.EVENTS} "
+            f"WHERE id NOT IN (SELECT event_id FROM custody_logleaf) ORDER BY id"
+        )
+    db_triggers.install(connection, tables=OLD_LOG_TABLES)
 
 
 class Migration(migrations.Migration):
@@ -116,7 +155,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(move_into_tiles),
+        migrations.RunPython(move_into_tiles, move_out_of_tiles),
         migrations.DeleteModel(name="LogLeaf"),
         migrations.DeleteModel(name="LogNode"),
         migrations.DeleteModel(name="LogQueue"),

@@ -7,10 +7,11 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from custody import merkle, services
-from custody.models import LogCheckpoint, LogEntry, LogTile, Material
+from custody.models import CustodyEvent, LogCheckpoint, LogEntry, LogTile, Material
 from custody.selectors import transparency_log as log
 from custody.selectors.verification import verify_ledger
 from custody.services import transparency_log as log_service
@@ -117,4 +118,33 @@ def test_an_id_rolled_back_leaves_a_gap_that_closes(chain, monkeypatch):
     register(chain)
     assert integrate_log().tree_size == 3
     assert log.latest_batch().open_gaps == []  # its transaction ended with no event
+    assert verify_ledger().ok
+
+
+def migrate(target: list[tuple[str, str]] | None = None) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(target or executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_the_log_into_tiles_and_back_keeping_its_tree(chain, monkeypatch):
+    monkeypatch.setattr(log_service, "_integrator", None)
+    lots = [register(chain) for _ in range(3)]
+    integrate_log(max_events=2)
+    integrate_log()
+    pending = register(chain)
+    checkpoint = log.latest_checkpoint()
+    indexes = log.log_indexes(CustodyEvent.objects.values_list("pk", flat=True))
+    migrate([("custody", "0011_transparency_log")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT event_id FROM custody_logleaf ORDER BY id")
+        assert [row[0] for row in cursor.fetchall()] == sorted(indexes, key=indexes.get)
+        cursor.execute("SELECT event_id FROM custody_logqueue")
+        assert [row[0] for row in cursor.fetchall()] == [pending.events.get().pk]
+    migrate()
+    assert log.log_size() == checkpoint.tree_size == 3
+    assert merkle.root(3, log.node_source) == bytes(checkpoint.root_hash)
+    assert log.log_indexes(indexes) == indexes
+    assert integrate_log().tree_size == 4  # the event queued before is taken
+    assert log.log_index(lots[0].events.get().pk) == 0
     assert verify_ledger().ok
