@@ -235,20 +235,22 @@ class Frontier:
         self.size = position
         return kept
 
-    def extend_events(self, event_hashes: bytes, stride: int) -> tuple[list[bytes], list]:
-        """``extend`` from the events' hashes end to end: their leaf hashes and the kept
-        subtrees, hashed in one loop as the bare cost of the tree would be."""
+    def extend_events(self, prefixed: bytes, stride: int) -> tuple[list[bytes], list]:
+        """``extend`` from the events' hashes end to end, each after its leaf prefix (0x00 ||
+        event hash: 33 bytes): their leaf hashes and the kept subtrees, hashed in one loop."""
         stack, position, sha256, leaves, kept = self.stack, self.size, _sha256, [], []
-        for at in range(0, len(event_hashes), HASH_SIZE):
-            digest = sha256(b"\x00" + event_hashes[at : at + HASH_SIZE]).digest()
-            leaves.append(digest)
+        # Methods bound once: a lookup per leaf showed in the integrator's time.
+        push, pop, keep_leaf, record = stack.append, stack.pop, leaves.append, HASH_SIZE + 1
+        for at in range(0, len(prefixed), record):
+            digest = sha256(prefixed[at : at + record]).digest()
+            keep_leaf(digest)
             level = 0
             while stack and stack[-1][0] == level:
-                digest = sha256(b"\x01" + stack.pop()[1] + digest).digest()
+                digest = sha256(b"\x01" + pop()[1] + digest).digest()
                 level += 1
                 if level % stride == 0:
                     kept.append((level, position >> level, digest))
-            stack.append((level, digest))
+            push((level, digest))
             position += 1
         self.size = position
         return leaves, kept

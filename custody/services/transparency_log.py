@@ -97,8 +97,9 @@ def _still_open(gaps: list[list[int]]) -> list[list[int]]:
 
 def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int], bytes, int]:
     """The committed entries past ``watermark`` or in ``gaps``, the oldest ``limit`` in id
-    order: their event ids, their hashes' bytes end to end, and (PostgreSQL) the horizon past
-    which every transaction running when they were read has an xid."""
+    order: their event ids, their hashes' bytes end to end each after the leaf prefix 0x00, and
+    (PostgreSQL) the horizon past which every transaction running when they were read has an
+    xid."""
     entries = LogEntry._meta.db_table
     where = " OR ".join(["id > %s"] + ["id BETWEEN %s AND %s"] * len(gaps))
     params = [watermark, *[bound for first, last, _ in gaps for bound in (first, last)], limit]
@@ -111,7 +112,7 @@ def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int],
         else:
             cursor.execute(taken, params)
             rows = cursor.fetchall()
-            ids, hashes, horizon = [row[0] for row in rows], "".join(row[1] for row in rows), 0
+            ids, hashes, horizon = [row[0] for row in rows], "".join("00" + r[1] for r in rows), 0
     return ids, bytes.fromhex(hashes), horizon
 
 
@@ -120,7 +121,8 @@ def _read_aggregated(cursor, taken: str, params: list) -> tuple[list[int], str]:
     each would cost the integrator more than hashing them. One aggregation feeds both strings,
     so they list the entries in the same order; it is id order but for a plan that changes."""
     cursor.execute(
-        f"SELECT string_agg(int8send(id), ''::bytea), string_agg(hash, '') FROM ({taken}) taken",
+        f"SELECT string_agg(int8send(id), ''::bytea), string_agg('00' || hash, '') "
+        f"FROM ({taken}) taken",
         params,
     )
     packed, hashes = cursor.fetchone()
@@ -132,7 +134,7 @@ def _read_aggregated(cursor, taken: str, params: list) -> tuple[list[int], str]:
         order = sorted(range(len(ids)), key=ids.__getitem__)
         ids, hashes = (
             [ids[at] for at in order],
-            "".join(hashes[at * 64 : at * 64 + 64] for at in order),
+            "".join(hashes[at * 66 : at * 66 + 66] for at in order),
         )
     return ids, hashes
 
