@@ -79,12 +79,8 @@ def _still_open(gaps: list[list[int]]) -> list[list[int]]:
     running, with its xid, when the gap was seen."""
     if not gaps:
         return []
-    events = CustodyEvent._meta.db_table
+    events, horizon = CustodyEvent._meta.db_table, _oldest_running()
     with connection.cursor() as cursor:
-        horizon = 0
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            horizon = cursor.fetchone()[0]
         still = []
         for first, last, seen in gaps:
             cursor.execute(
@@ -93,6 +89,16 @@ def _still_open(gaps: list[list[int]]) -> list[list[int]]:
             if cursor.fetchone() or horizon < seen:
                 still.append([first, last, seen])
         return still
+
+
+def _oldest_running() -> int:
+    """PostgreSQL's oldest transaction still running (in the whole cluster: a long transaction
+    elsewhere keeps gaps open longer, which costs a check each); 0 on SQLite."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
 
 
 def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int], bytes, int]:

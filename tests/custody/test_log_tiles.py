@@ -98,7 +98,9 @@ def test_an_event_committed_after_a_later_id_is_integrated_later_never_skipped(c
     assert log.log_index(late_event.pk) is None
     assert integrate_log().tree_size == 2
     assert log.log_index(late_event.pk) > log.log_index(early.events.get().pk)
-    assert log.latest_batch().open_gaps == []
+    assert not any(
+        first <= late_event.pk <= last for first, last, _ in log.latest_batch().open_gaps
+    )
     assert verify_ledger().ok
     assert LogCheckpoint.objects.count() == 2
 
@@ -116,8 +118,11 @@ def test_an_id_rolled_back_leaves_a_gap_that_closes(chain, monkeypatch):
     # The rolled-back ids stay open until the integrator knows no transaction can commit them.
     assert [before + 1, after - 1] in [gap[:2] for gap in log.latest_batch().open_gaps]
     register(chain)
+    # Every transaction running when the gap was seen has ended (on a shared server some other
+    # database's may still run, which would only keep it open longer).
+    monkeypatch.setattr(log_service, "_oldest_running", lambda: 2**62)
     assert integrate_log().tree_size == 3
-    assert log.latest_batch().open_gaps == []  # its transaction ended with no event
+    assert log.latest_batch().open_gaps == []  # no event came: the gap closed
     assert verify_ledger().ok
 
 
