@@ -23,6 +23,7 @@ import logging
 import sys
 from array import array
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -48,13 +49,14 @@ def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
         batch = latest_batch()
         size, watermark = batch.tree_size, batch.watermark
         still_open = _still_open(batch.open_gaps)
-        event_ids, event_hashes, horizon = _take(watermark, still_open, limit)
+        frontier = merkle.Frontier(size, node_source(merkle.complete_subtrees(0, size)))
+        event_ids, leaves, nodes, horizon = _take(frontier, watermark, still_open, limit)
         if not event_ids:
             return None
         runs = _runs(event_ids, size)
         skipped = tiles.gaps(watermark + 1, event_ids[-1], runs)
-        frontier = merkle.Frontier(size, node_source(merkle.complete_subtrees(0, size)))
-        rows = _grow(frontier, event_hashes)
+        partial = widest_tiles(tiles.partial_positions(size))
+        rows = tiles.new_tiles(size, b"".join(leaves), nodes, partial)
         _insert(LogTile, ["level", "index", "width", "hashes"], rows)
         _insert(LogRun, ["first_event_id", "last_event_id", "first_index"], runs)
         LogBatch.objects.create(
@@ -101,37 +103,73 @@ def _oldest_running() -> int:
         return cursor.fetchone()[0]
 
 
-def _take(watermark: int, gaps: list[list[int]], limit: int) -> tuple[list[int], bytes, int]:
-    """The committed entries past ``watermark`` or in ``gaps``, the oldest ``limit`` in id
-    order: their event ids, their hashes' bytes end to end each after the leaf prefix 0x00, and
-    (PostgreSQL) the horizon past which every transaction running when they were read has an
-    xid."""
-    entries = LogEntry._meta.db_table
-    where = " OR ".join(["id > %s"] + ["id BETWEEN %s AND %s"] * len(gaps))
-    params = [watermark, *[bound for first, last, _ in gaps for bound in (first, last)], limit]
-    taken = f"SELECT id, hash FROM {entries} WHERE {where} ORDER BY id LIMIT %s"
+# Entries read per statement: the hashing of one overlaps the reading of the next.
+READ_CHUNK = 20_000
+
+
+def _take(
+    frontier: merkle.Frontier, watermark: int, gaps: list[list[int]], limit: int
+) -> tuple[list[int], list[bytes], list, int]:
+    """Take the committed entries in ``gaps`` or past ``watermark`` (ids up to ``watermark +
+    limit``), in id order, into the tree: their event ids, leaf hashes and the kept subtrees,
+    and (PostgreSQL) the horizon past which every transaction running when they were read has
+    an xid."""
+    ids, hashed = [], []
+    # One thread hashes the chunks in order while this one waits for the next from the
+    # database (the wait releases the GIL): reading costs the integrator little of its time.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        for chunk_ids, prefixed in _read(_statements(watermark, gaps, limit)):
+            ids += chunk_ids
+            hashed.append(hasher.submit(frontier.extend_events, prefixed, tiles.TILE_HEIGHT))
+    leaves, nodes = [], []
+    for chunk in hashed:
+        chunk_leaves, chunk_nodes = chunk.result()
+        leaves += chunk_leaves
+        nodes += chunk_nodes
+    return ids, leaves, nodes, _horizon()
+
+
+def _statements(watermark: int, gaps: list[list[int]], limit: int) -> list[tuple[str, list]]:
+    """The conditions that read the entries to take, in id order: the open gaps, then the ids
+    past the watermark in chunks (to the largest id committed now, at most ``limit``)."""
+    statements = []
+    if gaps:
+        where = " OR ".join(["id BETWEEN %s AND %s"] * len(gaps))
+        statements.append((where, [bound for first, last, _ in gaps for bound in (first, last)]))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            ids, hashes = _read_aggregated(cursor, taken, params)
-            cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-            horizon = cursor.fetchone()[0]
-        else:
-            cursor.execute(taken, params)
-            rows = cursor.fetchall()
-            ids, hashes, horizon = [row[0] for row in rows], "".join("00" + r[1] for r in rows), 0
-    return ids, bytes.fromhex(hashes), horizon
+        cursor.execute(f"SELECT MAX(id) FROM {LogEntry._meta.db_table}")
+        top = min(cursor.fetchone()[0] or 0, watermark + limit)
+    for first in range(watermark + 1, top + 1, READ_CHUNK):
+        statements.append(("id BETWEEN %s AND %s", [first, min(first + READ_CHUNK - 1, top)]))
+    return statements
 
 
-def _read_aggregated(cursor, taken: str, params: list) -> tuple[list[int], str]:
-    """The entries' ids and hashes as two strings, one statement and no row per entry: a row
-    each would cost the integrator more than hashing them. One aggregation feeds both strings,
-    so they list the entries in the same order; it is id order but for a plan that changes."""
-    cursor.execute(
-        f"SELECT string_agg(int8send(id), ''::bytea), string_agg('00' || hash, '') "
-        f"FROM ({taken}) taken",
-        params,
-    )
-    packed, hashes = cursor.fetchone()
+def _read(statements: list[tuple[str, list]]):
+    """Each statement's entries: their ids, and their hashes' bytes end to end each after the
+    leaf prefix 0x00."""
+    table = LogEntry._meta.db_table
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            for where, params in statements:
+                cursor.execute(f"SELECT id, hash FROM {table} WHERE {where} ORDER BY id", params)
+                rows = cursor.fetchall()
+                yield [row[0] for row in rows], bytes.fromhex("".join("00" + r[1] for r in rows))
+        return
+    with connection.cursor() as cursor:
+        for where, params in statements:
+            cursor.execute(
+                "SELECT string_agg(int8send(id), ''::bytea), string_agg('00' || hash, '') "
+                f"FROM (SELECT id, hash FROM {table} WHERE {where} ORDER BY id) taken",
+                params,
+            )
+            ids, hashes = _in_id_order(*cursor.fetchone())
+            yield ids, bytes.fromhex(hashes)
+
+
+def _in_id_order(packed: bytes | None, hashes: str | None) -> tuple[list[int], str]:
+    """The entries' ids and hashes, from the two strings one aggregation fed (so they list the
+    entries in the same order: id order, but for a plan that changes). A row per entry would
+    cost the integrator more than hashing them."""
     ids = array("q", bytes(packed or b""))
     if sys.byteorder == "little":
         ids.byteswap()  # int8send is big-endian
@@ -143,6 +181,15 @@ def _read_aggregated(cursor, taken: str, params: list) -> tuple[list[int], str]:
             "".join(hashes[at * 66 : at * 66 + 66] for at in order),
         )
     return ids, hashes
+
+
+def _horizon() -> int:
+    """PostgreSQL's next transaction id to be given (0 on SQLite), read after the entries."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
 
 
 def _runs(event_ids: list[int], first_index: int) -> list[tuple[int, int, int]]:
@@ -157,14 +204,6 @@ def _untaken(gaps: list[list[int]], runs: list[tuple[int, int, int]]) -> list[li
     for first, last, seen in gaps:
         result += [[a, b, seen] for a, b in tiles.gaps(first, last, runs)]
     return result
-
-
-def _grow(frontier: merkle.Frontier, event_hashes: bytes) -> list[tuple]:
-    """Append the events' leaves to the tree: the tile rows it writes."""
-    start = frontier.size
-    leaves, nodes = frontier.extend_events(event_hashes, tiles.TILE_HEIGHT)
-    partial = widest_tiles(tiles.partial_positions(start))
-    return tiles.new_tiles(start, b"".join(leaves), nodes, partial)
 
 
 def _insert(model, names: list[str], rows: list[tuple]) -> None:
