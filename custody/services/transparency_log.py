@@ -41,8 +41,9 @@ INTEGRATOR_LOCK = 0x5245_454C_4F47
 
 
 def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
-    """Integrate the committed entries not yet in the log (at most ``max_events``, default
-    ``LOG_BATCH_EVENTS``) and sign a checkpoint of the grown tree; None when there were none."""
+    """Integrate the committed entries not yet in the log (those of the next ``max_events``
+    ids, default ``LOG_BATCH_EVENTS``, and those of ids skipped before that have come since)
+    and sign a checkpoint of the grown tree; None when there were none."""
     limit = max_events or settings.LOG_BATCH_EVENTS
     with transaction.atomic():
         _hold_integrator_lock()
