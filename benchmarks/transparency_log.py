@@ -2,17 +2,18 @@
 """How fast does the transparency log integrate, prove and verify, and what does it cost a write?
 
 Builds a scratch PostgreSQL database of N events (COPY, bypassing the services: the database
-trigger queues each one for the log, as it does for every write), then measures:
+trigger copies each one for the log, as it does for every write), then measures:
 
-* integration: ``integrate_log`` in batches of ``LOG_BATCH_EVENTS`` until the queue is empty
-  (queue taken, leaves and stored nodes written, a checkpoint signed per batch), against the
+* integration: ``integrate_log`` in batches of ``LOG_BATCH_EVENTS`` until every entry is taken
+  (entries read, tiles and runs written, a checkpoint signed per batch), against the
   bare floor: SHA-256 in Python over the same nodes (every leaf hash and every interior node,
   nothing stored), and against the API's capture rate (README, batches of 20: 1,495 events/s);
 * an inclusion proof of a random event at N leaves, through the selector the API calls (the
-  leaf's row, the stored nodes in one query, the hashes folded), and a consistency proof;
+  event's run, its tile of leaves, the tiles the proof folds from, the hashes folded), and a
+  consistency proof;
 * full log verification (``verify_log``: every leaf against its event, every checkpoint's root
-  and signature, every stored node);
-* what the log adds to one write: ``weigh_lot`` through the services, with the queue's trigger
+  and signature, every tile row);
+* what the log adds to one write: ``weigh_lot`` through the services, with the log's trigger
   and without it, alternating blocks, in one process (with Celery beat integrating, as in
   production, nothing else of the log runs on the request path).
 
@@ -124,9 +125,9 @@ def proof_latencies(events: int, runs: int = 300) -> tuple[list[float], list[flo
 
 
 def write_cost(facility, writes: int) -> tuple[float, float]:
-    """Median seconds of one ``weigh_lot`` with the log's queue trigger and without it: blocks
-    of 100 writes to distinct lots, alternating, in two passes (queue first, then queue
-    second), since the order of the blocks alone moved the figures by a millisecond here."""
+    """Median seconds of one ``weigh_lot`` with the log's trigger and without it: blocks of 100
+    writes to distinct lots, alternating, in two passes (trigger first, then trigger second),
+    since the order of the blocks alone moved the figures by a millisecond here."""
     from django.db import connection
 
     from custody import db_triggers, services
@@ -193,7 +194,7 @@ def main() -> None:
     print(f"verify_log           {report.leaves / seconds:>12,.0f} leaves/s  {seconds:7.2f} s")
     with_queue, without = write_cost(facility, args.writes)
     print(
-        f"one weigh_lot: {with_queue * 1e3:.2f} ms with the log's queue, {without * 1e3:.2f} ms"
+        f"one weigh_lot: {with_queue * 1e3:.2f} ms with the log's trigger, {without * 1e3:.2f} ms"
         f" without (median of {args.writes:,} each): {(with_queue - without) * 1e3:+.2f} ms"
     )
 

@@ -250,7 +250,7 @@ LOG_SIGNING_KEY_FILE = os.environ.get("LOG_SIGNING_KEY_FILE") or (
 # How often beat integrates what was committed since (with a worker); eager Celery (make run,
 # no REDIS_URL) integrates each write's events as it commits instead.
 LOG_INTEGRATE_SECONDS = float(os.environ.get("LOG_INTEGRATE_SECONDS", "2"))
-# Most events one integration takes from the queue; what is left waits for the next.
+# How many event ids one integration takes (with the ids it skipped before that came since).
 LOG_BATCH_EVENTS = int(os.environ.get("LOG_BATCH_EVENTS", "100000"))
 
 # --- Celery ------------------------------------------------------------------------------------

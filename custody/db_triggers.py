@@ -9,8 +9,9 @@ append-only``. The tests lift them for their flush alone (tests/conftest.py). An
 disable a trigger: what is then deleted or rewritten, the transparency log names
 (``verify_ledger``).
 
-``custody.0011`` also installs the log's queue: a trigger that queues every event inserted for
-the log's integrator (``install_log_queue``), in the inserting transaction.
+``custody.0011`` also installs the log's entries: a trigger that copies every event inserted
+(its id and hash) for the log's integrator (``install_log_queue``), in the inserting
+transaction; ``custody.0014`` moved the log into tiles.
 """
 
 EVENTS = "custody_custodyevent"
@@ -18,11 +19,12 @@ TRANSFORMATIONS = "custody_transformation"
 LOT_LINKS = "custody_lotlink"
 VISIBILITY = "custody_lotvisibility"
 FEED_ENTRIES = "custody_feedentry"
-LOG_LEAVES = "custody_logleaf"
-LOG_NODES = "custody_lognode"
+LOG_ENTRIES = "custody_logentry"
+LOG_RUNS = "custody_logrun"
+LOG_TILES = "custody_logtile"
+LOG_BATCHES = "custody_logbatch"
 LOG_CHECKPOINTS = "custody_logcheckpoint"
-LOG_QUEUE = "custody_logqueue"
-LOG_TABLES = (LOG_LEAVES, LOG_NODES, LOG_CHECKPOINTS)
+LOG_TABLES = (LOG_ENTRIES, LOG_RUNS, LOG_TILES, LOG_BATCHES, LOG_CHECKPOINTS)
 ACCEPTANCES = "custody_certificationacceptance"
 POLICY_VERSIONS = "custody_originpolicyversion"
 APPEND_ONLY_TABLES = (
@@ -110,7 +112,7 @@ def drop(connection, tables=APPEND_ONLY_TABLES) -> None:
 POSTGRES_QUEUE = f"""
 CREATE OR REPLACE FUNCTION custody_log_enqueue() RETURNS trigger AS $$
 BEGIN
-    INSERT INTO {LOG_QUEUE} (event_id, hash) SELECT id, hash FROM inserted ORDER BY id;
+    INSERT INTO {LOG_ENTRIES} (id, hash) SELECT id, hash FROM inserted;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -120,12 +122,12 @@ CREATE TRIGGER {EVENTS}_log_enqueue AFTER INSERT ON {EVENTS}
 """
 SQLITE_QUEUE = f"""
 CREATE TRIGGER IF NOT EXISTS {EVENTS}_log_enqueue AFTER INSERT ON {EVENTS}
-BEGIN INSERT INTO {LOG_QUEUE} (event_id, hash) VALUES (NEW.id, NEW.hash); END;
+BEGIN INSERT INTO {LOG_ENTRIES} (id, hash) VALUES (NEW.id, NEW.hash); END;
 """
 
 
 def install_log_queue(connection) -> None:
-    """Queue every event inserted for the log, in the inserting transaction: one statement per
+    """Copy every event inserted for the log, in the inserting transaction: one statement per
     INSERT on PostgreSQL (a statement trigger over the inserted rows), a row on SQLite."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -235,6 +235,26 @@ class Frontier:
         self.size = position
         return kept
 
+    def extend_events(self, prefixed: bytes, stride: int) -> tuple[list[bytes], list]:
+        """``extend`` from the events' hashes end to end, each after its leaf prefix (0x00 ||
+        event hash: 33 bytes): their leaf hashes and the kept subtrees, hashed in one loop."""
+        stack, position, sha256, leaves, kept = self.stack, self.size, _sha256, [], []
+        # Methods bound once: a lookup per leaf showed in the integrator's time.
+        push, pop, keep_leaf, record = stack.append, stack.pop, leaves.append, HASH_SIZE + 1
+        for at in range(0, len(prefixed), record):
+            digest = sha256(prefixed[at : at + record]).digest()
+            keep_leaf(digest)
+            level = 0
+            while stack and stack[-1][0] == level:
+                digest = sha256(b"\x01" + pop()[1] + digest).digest()
+                level += 1
+                if level % stride == 0:
+                    kept.append((level, position >> level, digest))
+            push((level, digest))
+            position += 1
+        self.size = position
+        return leaves, kept
+
     def root(self) -> bytes:
         if not self.stack:
             return _sha256(b"").digest()

@@ -86,10 +86,18 @@ class EventFeed(generics.ListAPIView):
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
         if parsed_query(FeedQuery, self.request).get("order") == "log":
-            events = logged_events(organization)
+            events = logged_events(organization, self._forward_page())
         else:
             events = settled_events(organization)
         return with_log_index(events.select_related(*EVENT_RELATIONS))
+
+    def _forward_page(self) -> tuple[int, int] | None:
+        """Where a forward page of the feed starts (after which position) and its size."""
+        cursor = self.paginator.decode_cursor(self.request)
+        if cursor is not None and cursor.reverse:
+            return None
+        after = int(cursor.position) if cursor and cursor.position is not None else -1
+        return after, self.paginator.get_page_size(self.request)
 
 
 def _action_arguments(item: dict) -> dict:

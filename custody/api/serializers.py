@@ -1,13 +1,14 @@
 """Output serializers of the partner API (reads). Masses are decimal strings in kg; times are
 ISO 8601 with offset."""
 
-from django.db.models import F
+from django.db.models import OuterRef
 from rest_framework import serializers
 
 from recyclers.api.serializers import FacilityRefSerializer
 from recyclers.models import Facility
 
 from ..models import CustodyEvent, EventKind, Lot, LotStatus, Material
+from ..selectors.transparency_log import log_index_of
 
 # The facilities each kind of object names, as the serializers below show them.
 FACILITY_FIELDS = {
@@ -111,7 +112,7 @@ class EventSerializer(serializers.Serializer):
 
 def with_log_index(events):
     """Events with their log index, read in the same query."""
-    return events.annotate(log_index=F("log_leaf__index"))
+    return events.annotate(log_index=log_index_of(OuterRef("pk")))
 
 
 def webhook_payload(event) -> dict:

@@ -9,24 +9,40 @@ from django.db import migrations, models
 
 from custody import db_triggers
 
-# The append-only tables before this migration (later ones add theirs: not read from
-# ``db_triggers.APPEND_ONLY_TABLES``, which grows).
-EARLIER_TABLES = (
+# The tables as this migration made them (0014 replaced the leaves, nodes and queue).
+LOG_TABLES = ("custody_logleaf", "custody_lognode", "custody_logcheckpoint")
+LEDGER_TABLES = (
     db_triggers.EVENTS,
     db_triggers.TRANSFORMATIONS,
     db_triggers.LOT_LINKS,
     db_triggers.VISIBILITY,
     db_triggers.FEED_ENTRIES,
 )
+QUEUE = "custody_logqueue"
+POSTGRES_QUEUE = f"""
+CREATE OR REPLACE FUNCTION custody_log_enqueue() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO {QUEUE} (event_id, hash) SELECT id, hash FROM inserted ORDER BY id;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS {db_triggers.EVENTS}_log_enqueue ON {db_triggers.EVENTS};
+CREATE TRIGGER {db_triggers.EVENTS}_log_enqueue AFTER INSERT ON {db_triggers.EVENTS}
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION custody_log_enqueue();
+"""
+SQLITE_QUEUE = f"""
+CREATE TRIGGER IF NOT EXISTS {db_triggers.EVENTS}_log_enqueue AFTER INSERT ON {db_triggers.EVENTS}
+BEGIN INSERT INTO {QUEUE} (event_id, hash) VALUES (NEW.id, NEW.hash); END;
+"""
 
 
 def install(apps, schema_editor):
     connection = schema_editor.connection
-    db_triggers.install(connection, tables=(*EARLIER_TABLES, *db_triggers.LOG_TABLES))
-    db_triggers.install_log_queue(connection)
+    db_triggers.install(connection, tables=(*LEDGER_TABLES, *LOG_TABLES))
     with connection.cursor() as cursor:
+        cursor.execute(POSTGRES_QUEUE if connection.vendor == "postgresql" else SQLITE_QUEUE)
         cursor.execute(
-            f"INSERT INTO {db_triggers.LOG_QUEUE} (event_id, hash) "
+            f"INSERT INTO {QUEUE} (event_id, hash) "
             f"SELECT id, hash FROM {db_triggers.EVENTS} ORDER BY id"
         )
 
@@ -34,8 +50,8 @@ def install(apps, schema_editor):
 def drop(apps, schema_editor):
     connection = schema_editor.connection
     db_triggers.drop_log_queue(connection)
-    db_triggers.drop(connection, tables=db_triggers.LOG_TABLES)
-    db_triggers.install(connection, tables=EARLIER_TABLES, truncate=False)
+    db_triggers.drop(connection, tables=LOG_TABLES)
+    db_triggers.install(connection, tables=LEDGER_TABLES, truncate=False)
 
 
 class Migration(migrations.Migration):

@@ -23,7 +23,7 @@ from .acceptances import CertificationAcceptance
 from .events import CustodyEvent
 from .genealogy import LotLink, Transformation
 from .idempotency import IdempotencyRecord
-from .log import NODE_STRIDE, LogCheckpoint, LogLeaf, LogNode, LogQueue
+from .log import LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
 from .lots import MASS, Asset, Lot
 from .policies import (
     CertificationRequirement,
@@ -42,7 +42,6 @@ __all__ = [
     "DRIVE_CATEGORIES",
     "GENESIS_HASH",
     "MASS",
-    "NODE_STRIDE",
     "SOURCE_MATERIALS",
     "Asset",
     "AssetCategory",
@@ -54,10 +53,11 @@ __all__ = [
     "EventKind",
     "FeedEntry",
     "IdempotencyRecord",
+    "LogBatch",
     "LogCheckpoint",
-    "LogLeaf",
-    "LogNode",
-    "LogQueue",
+    "LogEntry",
+    "LogRun",
+    "LogTile",
     "Lot",
     "LotLink",
     "LotStatus",

@@ -1,75 +1,74 @@
 """The transparency log over every custody event (DESIGN invariant 10). Data only.
 
-Every event committed is queued (``LogQueue``, filled by a database trigger on the events
-table, in the writer's transaction); the integrator (``custody.services.transparency_log``)
-takes what is queued in batches, gives each event the next log index (``LogLeaf``), stores the
-complete subtrees the proofs need (``LogNode``) and signs a checkpoint (``LogCheckpoint``).
-Leaves, nodes and checkpoints are append-only (triggers, migration 0011); the queue is a work
-list that the integrator empties.
+Every event committed has a ``LogEntry`` (a database trigger on the events table, in the
+writer's transaction); the integrator (``custody.services.transparency_log``) takes the new
+entries in batches, gives each event the next log index (``LogRun``), stores the leaf hashes and
+the complete subtrees the proofs need in tiles (``LogTile``), records what it took
+(``LogBatch``) and signs a checkpoint (``LogCheckpoint``). Entries, runs, tiles, batches and
+checkpoints are append-only (triggers, migrations 0011 and 0014).
 """
 
 from django.db import models
 
-from .events import CustodyEvent
 
-# Stored complete subtrees: the leaves (level 0, ``LogLeaf``) and every complete subtree at a
-# level that is a multiple of this (``LogNode``); a proof computes the levels in between from
-# at most 2**STRIDE stored hashes each. 4 stores one node per 15 leaves.
-NODE_STRIDE = 4
+class LogEntry(models.Model):
+    """An event as the log takes it: its id and hash, copied by a trigger when the event is
+    inserted (so that no path into the events table bypasses the log), in the inserting
+    transaction. Never deleted: the integrator takes the committed entries past what it took
+    before (``LogBatch``), a narrow table it reads by id range and writes nothing to."""
 
-
-class LogQueue(models.Model):
-    """An event committed and not yet in the log. Written by a trigger when the event is
-    inserted (so that no path into the events table bypasses the log), deleted by the
-    integrator in the transaction that appends its leaf. Its id orders the queue: a writer
-    takes it after the events its transaction depends on have committed."""
-
-    event = models.ForeignKey(
-        CustodyEvent,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    # The event's hash as it was inserted: the integrator reads no event row.
+    # The event's id (no constraint: an event deleted behind the trigger's back leaves it).
+    id = models.BigIntegerField(primary_key=True)
     hash = models.CharField(max_length=64)
 
     def __str__(self) -> str:
-        return f"event {self.event_id} queued for the log"
+        return f"event {self.id} for the log"
 
 
-class LogLeaf(models.Model):
-    """The event at ``index`` in the log (0, 1, 2... in the order the integrator took them
-    from the queue). ``hash`` is the RFC 6962 leaf hash, ``SHA-256(0x00 || event hash)``."""
+class LogRun(models.Model):
+    """Events ``first_event_id`` to ``last_event_id``, every id between, are the leaves
+    ``first_index`` onwards, in id order: the event -> log index map, one row per batch unless
+    ids were skipped (a transaction still open or rolled back)."""
 
-    # The column is "id", as in every append-only table (the trigger's message names it).
-    index = models.BigIntegerField(primary_key=True, db_column="id")
-    # No constraint, as ``LotVisibility.granted_by``: an event deleted behind the trigger's
-    # back leaves its leaf, which is how verify_ledger names it.
-    event = models.OneToOneField(
-        CustodyEvent, on_delete=models.DO_NOTHING, related_name="log_leaf", db_constraint=False
-    )
-    hash = models.BinaryField(max_length=32)
+    first_event_id = models.BigIntegerField(unique=True)
+    last_event_id = models.BigIntegerField()
+    first_index = models.BigIntegerField(unique=True)
 
     def __str__(self) -> str:
-        return f"log leaf {self.index}"
+        return f"events {self.first_event_id}-{self.last_event_id} at leaf {self.first_index}"
 
 
-class LogNode(models.Model):
-    """The hash of the complete subtree ``(level, index)``: the leaves ``index * 2**level`` to
-    ``(index + 1) * 2**level - 1``. Stored for levels that are multiples of ``NODE_STRIDE``."""
+class LogTile(models.Model):
+    """Up to 256 consecutive hashes of one tree level (``custody.tiles``): tile level 0 holds the
+    leaf hashes, ``SHA-256(0x00 || event hash)``. A tile grows by a new row with a larger
+    ``width`` whose ``hashes`` start with the narrower row's; the widest row is the tile."""
 
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
-    hash = models.BinaryField(max_length=32)
+    width = models.PositiveSmallIntegerField()
+    hashes = models.BinaryField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["level", "index"], name="log_node_unique_position")
+            models.UniqueConstraint(fields=["level", "index", "width"], name="log_tile_unique")
         ]
 
     def __str__(self) -> str:
-        return f"log node {self.level}/{self.index}"
+        return f"log tile {self.level}/{self.index} of {self.width}"
+
+
+class LogBatch(models.Model):
+    """One integration: the tree's size after it, the largest event id taken so far, and the
+    ids below it that were not committed yet (ranges ``[first, last, xmax]``: still open until
+    every transaction running when they were seen has ended, ``xmax`` being PostgreSQL's
+    snapshot horizon then, 0 on SQLite). The integrator takes those ids too while they are open."""
+
+    tree_size = models.BigIntegerField(unique=True)
+    watermark = models.BigIntegerField()
+    open_gaps = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"log batch up to {self.tree_size} leaves"
 
 
 class LogCheckpoint(models.Model):

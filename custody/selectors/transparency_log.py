@@ -6,61 +6,93 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.functions import Greatest
 
 from recyclers.models import Organization
 
-from .. import merkle
+from .. import merkle, tiles
 from ..errors import DomainError, ErrorCode
-from ..models import NODE_STRIDE, CustodyEvent, LogCheckpoint, LogLeaf, LogNode, LotVisibility
+from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogRun, LogTile, LotVisibility
 from .visibility import visible_lots
 
 
-def stored_hashes(keys: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
-    """The stored hashes of these complete subtrees (levels that are multiples of
-    ``NODE_STRIDE``; level 0 is the leaves), in one statement."""
-    keys = set(keys)
-    leaves = [index for level, index in keys if level == 0]
-    nodes = [key for key in keys if key[0] > 0]
-    parts, params = [], []
-    if leaves:
-        parts.append(
-            f"SELECT 0, id, hash FROM {LogLeaf._meta.db_table} "
-            f"WHERE id IN ({', '.join(['%s'] * len(leaves))})"
-        )
-        params += leaves
-    if nodes:
-        # "index" is a keyword to SQLite: quoted.
-        condition = " OR ".join(['(level = %s AND "index" = %s)'] * len(nodes))
-        parts.append(f'SELECT level, "index", hash FROM {LogNode._meta.db_table} WHERE {condition}')
-        params += [value for key in nodes for value in key]
-    if not parts:
+def widest_tiles(positions: Iterable[tiles.Position]) -> dict[tiles.Position, bytes]:
+    """The hashes of these tiles, each from its widest row, in one statement."""
+    positions = sorted(set(positions))
+    if not positions:
         return {}
+    table = LogTile._meta.db_table
+    # "index" is a keyword to SQLite: quoted.
+    condition = " OR ".join(['(t.level = %s AND t."index" = %s)'] * len(positions))
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        return {(level, index): bytes(digest) for level, index, digest in cursor.fetchall()}
+        cursor.execute(
+            f'SELECT t.level, t."index", t.hashes FROM {table} t WHERE ({condition}) '
+            f"AND t.width = (SELECT MAX(w.width) FROM {table} w "
+            f'WHERE w.level = t.level AND w."index" = t."index")',
+            [value for position in positions for value in position],
+        )
+        return {(level, index): bytes(blob) for level, index, blob in cursor.fetchall()}
 
 
 def node_source(nodes: list[merkle.Node]) -> list[bytes]:
-    """A ``merkle.NodeSource`` over the store: a complete subtree between stored levels is
-    computed from the at most ``2**NODE_STRIDE`` stored hashes under it."""
-    plans = []
-    for level, index in nodes:
-        span = level % NODE_STRIDE
-        base = level - span
-        plans.append([(base, child) for child in range(index << span, (index + 1) << span)])
-    found = stored_hashes(key for keys in plans for key in keys)
+    """A ``merkle.NodeSource`` over the tiles: each complete subtree folded from the at most
+    ``TILE_WIDTH // 2`` hashes under it in one tile, every tile read in one statement."""
+    found = widest_tiles(tiles.needed(node)[0] for node in nodes)
     try:
-        return [merkle.perfect_root([found[key] for key in keys]) for keys in plans]
+        return [tiles.fold_node(node, found[tiles.needed(node)[0]]) for node in nodes]
     except KeyError as missing:
-        raise LookupError(f"the log does not hold the node {missing.args[0]}") from None
+        raise LookupError(f"the log does not hold the tile {missing.args[0]}") from None
+
+
+def latest_batch() -> LogBatch:
+    """The last integration (an empty log's: nothing taken)."""
+    return LogBatch.objects.order_by("-tree_size").first() or LogBatch(
+        tree_size=0, watermark=0, open_gaps=[]
+    )
 
 
 def log_size() -> int:
     """How many leaves the log holds (its indexes are 0 to size - 1)."""
-    last = LogLeaf.objects.order_by("-index").values_list("index", flat=True).first()
-    return 0 if last is None else last + 1
+    return latest_batch().tree_size
+
+
+def leaf_hash(index: int) -> bytes:
+    """The leaf hash at ``index``, from its tile."""
+    tile_index, offset = divmod(index, tiles.TILE_WIDTH)
+    blob = widest_tiles([(0, tile_index)])[0, tile_index]
+    return blob[offset * tiles.HASH : (offset + 1) * tiles.HASH]
+
+
+def log_index_of(event_id) -> Subquery:
+    """The log index of the event ``event_id`` (an ``OuterRef``) as a subquery: null while it
+    is not in the log. The one run that may hold it is the last to start at or before it (one
+    step down an index, where a condition on both ends would scan every run below)."""
+    at = Case(
+        When(last_event_id__gte=event_id, then=F("first_index") + event_id - F("first_event_id")),
+        default=None,
+        output_field=BigIntegerField(),
+    )
+    run = LogRun.objects.filter(first_event_id__lte=event_id).order_by("-first_event_id")
+    return Subquery(run.annotate(at=at).values("at")[:1], output_field=BigIntegerField())
+
+
+def log_index(event_id: int) -> int | None:
+    """The log index of one event, None while it is not in the log."""
+    run = LogRun.objects.filter(first_event_id__lte=event_id).order_by("-first_event_id").first()
+    if run is None or run.last_event_id < event_id:
+        return None
+    return run.first_index + event_id - run.first_event_id
 
 
 def latest_checkpoint() -> LogCheckpoint | None:
@@ -111,24 +143,15 @@ def _tree_size(requested: int | None, field: str, checkpoint: LogCheckpoint | No
 def inclusion_proof(event: CustodyEvent, tree_size: int | None = None) -> InclusionProof:
     """The proof that ``event`` is a leaf of the tree of ``tree_size`` leaves (default: the
     latest checkpoint's). The caller has checked that it may see the event."""
-    # The latest checkpoint and the event's leaf in one round trip.
-    leaf = LogLeaf.objects.filter(event_id=event.pk)
-    latest = (
-        LogCheckpoint.objects.order_by("-tree_size")
-        .annotate(
-            leaf_index=Subquery(leaf.values("index")[:1]),
-            leaf_hash=Subquery(leaf.values("hash")[:1]),
-        )
-        .first()
-    )
+    latest = latest_checkpoint()
     size = _tree_size(tree_size, "tree_size", latest or require_checkpoint())
-    if latest.leaf_index is None:
+    index = log_index(event.pk)
+    if index is None:
         raise DomainError(
             ErrorCode.EVENT_NOT_YET_IN_LOG,
             "The event is committed but not yet in the log: ask again in a few seconds.",
             field="event",
         )
-    index = latest.leaf_index
     if index >= size:
         raise DomainError(
             ErrorCode.EVENT_NOT_IN_TREE,
@@ -139,7 +162,7 @@ def inclusion_proof(event: CustodyEvent, tree_size: int | None = None) -> Inclus
         event=event,
         leaf_index=index,
         tree_size=size,
-        leaf_hash=bytes(latest.leaf_hash),
+        leaf_hash=leaf_hash(index),
         hashes=merkle.inclusion_proof(index, size, node_source),
         checkpoint=latest if size == latest.tree_size else checkpoint_of_size(size),
     )
@@ -208,9 +231,11 @@ def visible_event(organization: Organization, event_uuid) -> CustodyEvent | None
 
 def log_indexes(event_ids: Iterable[int]) -> dict[int, int]:
     """The log index of each of these events that the log holds."""
-    return dict(
-        LogLeaf.objects.filter(event_id__in=list(event_ids)).values_list("event_id", "index")
-    )
+    indexes = {}
+    for event_id in event_ids:
+        if (index := log_index(event_id)) is not None:
+            indexes[event_id] = index
+    return indexes
 
 
 # A partner's feed position in log order: (the log index at which the entry came, the event's
@@ -218,7 +243,24 @@ def log_indexes(event_ids: Iterable[int]) -> dict[int, int]:
 FEED_SHIFT = 2**32
 
 
-def logged_events(organization: Organization) -> QuerySet[CustodyEvent]:
+def events_at_indexes(first: int, last: int) -> Q:
+    """A condition on events: those at the log indexes ``first`` to ``last``, by event id
+    (the runs that overlap those indexes, read down their index from ``last``)."""
+    runs = LogRun.objects.filter(first_index__lte=last).order_by("-first_index")
+    condition = Q(pk__in=[])
+    for run in runs[: last - first + 1]:
+        end = run.first_index + run.last_event_id - run.first_event_id
+        if end < first:
+            break
+        low = run.first_event_id + max(0, first - run.first_index)
+        high = run.first_event_id + min(end, last) - run.first_index
+        condition |= Q(pk__range=(low, high))
+    return condition
+
+
+def logged_events(
+    organization: Organization, page: tuple[int, int] | None = None
+) -> QuerySet[CustodyEvent]:
     """The event feed in log order, which is commit order: every event the organization may
     see once it is in the log, in the order of ``position``, held back by nothing.
 
@@ -226,16 +268,26 @@ def logged_events(organization: Organization) -> QuerySet[CustodyEvent]:
     the order of the event that brought them: its own log index, or, for the history of a lot
     that became visible to it, the index of the event that granted it, the history right before
     that event. A transaction committed after a reader's page has larger indexes than every
-    event on it, so no cursor ever moves past an entry that commits later."""
-    events = CustodyEvent.objects.filter(log_leaf__isnull=False)
+    event on it, so no cursor ever moves past an entry that commits later.
+
+    ``page`` (the position a forward page starts after, and its size) lets an operator's page
+    read only the events at those indexes, found from the runs, not every event's index."""
+    events = CustodyEvent.objects.annotate(event_index=log_index_of(OuterRef("pk"))).filter(
+        event_index__isnull=False
+    )
     if organization.sees_everything:
-        return events.annotate(position=F("log_leaf__index"))
+        if page is not None:
+            after, size = page
+            # One more than the page: the paginator looks for it to know a next page exists.
+            events = events.filter(events_at_indexes(after + 1, after + size + 1))
+        return events.annotate(position=F("event_index"))
     granted = LotVisibility.objects.filter(organization=organization, lot=OuterRef("lot_id"))
     return (
         events.filter(feed_entries__organization=organization)
         .annotate(
-            event_index=F("log_leaf__index"),
-            grant_index=Subquery(granted.values("granted_by__log_leaf__index")[:1]),
+            grant_index=Subquery(
+                granted.annotate(at=log_index_of(OuterRef("granted_by_id"))).values("at")[:1]
+            ),
         )
         .filter(grant_index__isnull=False)
         .annotate(

@@ -1,32 +1,38 @@
 """Integrating committed events into the transparency log, in batches, and signing checkpoints
 (DESIGN invariant 10). The design of Trillian's sequencer and Tessera's integrator:
 
-* Writers never touch the log. A trigger queues each event in its writer's transaction
-  (``LogQueue``), so a writer adds one row to a table nobody locks, and waits for nothing.
+* Writers never touch the log. A trigger copies each event's id and hash in its writer's
+  transaction (``LogEntry``), so a writer adds one row to a table nobody locks, and waits for
+  nothing.
 * One integrator at a time (a PostgreSQL advisory lock; SQLite serializes every writer) takes
-  the queue's committed rows in queue order, gives each event the next log index, appends the
-  leaves and the complete subtrees the proofs read, signs a checkpoint, and deletes what it
-  took, in one transaction. Only committed events can be taken, so log indexes follow commit
-  order: an event integrated later always gets a larger index.
+  the committed entries past the largest id it took before (and the ids it skipped because
+  their transaction had not committed yet), in id order, gives each event the next log index,
+  and in one transaction appends: the tiles that changed (``custody.tiles``: 256 hashes a
+  row, a few rows per thousand leaves), the runs of consecutive ids that map events to leaves
+  (one row per batch unless ids were skipped), a batch record and a signed checkpoint. It
+  writes no row per event and deletes nothing. Only committed events can be taken, so log
+  indexes follow commit order: an event integrated later always gets a larger index.
 * Within one lot the log keeps the chain's order: a writer appends to a lot only after the
-  lot's previous writer committed, and so after its queue rows were taken.
+  lot's previous writer committed, so its event has a larger id, and is taken with or after it.
 
 Celery beat runs ``integrate_log`` every ``LOG_INTEGRATE_SECONDS``; with eager Celery (``make
 run``) each ledger transaction integrates once it commits (``integrate_after_commit``).
 """
 
-import hashlib
 import logging
+import sys
+from array import array
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import merkle, notes
-from ..models import NODE_STRIDE, LogCheckpoint, LogLeaf, LogNode, LogQueue
+from .. import merkle, notes, tiles
+from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
 from ..selectors.log_key import key_name, signing_key
-from ..selectors.transparency_log import log_size, node_source
+from ..selectors.transparency_log import latest_batch, node_source, widest_tiles
 
 logger = logging.getLogger(__name__)
 
@@ -35,19 +41,30 @@ INTEGRATOR_LOCK = 0x5245_454C_4F47
 
 
 def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
-    """Integrate what is queued (at most ``max_events``, default ``LOG_BATCH_EVENTS``) and sign
-    a checkpoint of the grown tree; None when nothing was queued."""
+    """Integrate the committed entries not yet in the log (those of the next ``max_events``
+    ids, default ``LOG_BATCH_EVENTS``, and those of ids skipped before that have come since)
+    and sign a checkpoint of the grown tree; None when there were none."""
     limit = max_events or settings.LOG_BATCH_EVENTS
     with transaction.atomic():
         _hold_integrator_lock()
-        events = _take_queued(limit)
-        if not events:
-            return None
-        size = log_size()
+        batch = latest_batch()
+        size, watermark = batch.tree_size, batch.watermark
+        still_open = _still_open(batch.open_gaps)
         frontier = merkle.Frontier(size, node_source(merkle.complete_subtrees(0, size)))
-        leaves, nodes = _grow(frontier, events)
-        _insert(LogLeaf._meta.db_table, "id, event_id, hash", leaves)
-        _insert(LogNode._meta.db_table, "level, index, hash", nodes)
+        event_ids, leaves, nodes, horizon = _take(frontier, watermark, still_open, limit)
+        if not event_ids:
+            return None
+        runs = _runs(event_ids, size)
+        skipped = tiles.gaps(watermark + 1, event_ids[-1], runs)
+        partial = widest_tiles(tiles.partial_positions(size))
+        rows = tiles.new_tiles(size, b"".join(leaves), nodes, partial)
+        _insert(LogTile, ["level", "index", "width", "hashes"], rows)
+        _insert(LogRun, ["first_event_id", "last_event_id", "first_index"], runs)
+        LogBatch.objects.create(
+            tree_size=frontier.size,
+            watermark=max(watermark, event_ids[-1]),
+            open_gaps=_untaken(still_open, runs) + [[*gap, horizon] for gap in skipped],
+        )
         return sign_checkpoint(frontier.size, frontier.root())
 
 
@@ -57,48 +74,153 @@ def _hold_integrator_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INTEGRATOR_LOCK])
 
 
-def _take_queued(limit: int) -> list[tuple[int, str]]:
-    """The oldest ``limit`` committed queue rows, in queue order, removed from the queue: each
-    event's id and hash, as the trigger copied them when the event was inserted."""
-    queue = LogQueue._meta.db_table
+def _still_open(gaps: list[list[int]]) -> list[list[int]]:
+    """The skipped ids that may still come: a gap closes for good once no event has an id in
+    it and every transaction running when it was seen has ended (ids come from a sequence, so
+    no later transaction takes one). An event's insert is never its transaction's first write
+    (the lot is locked or inserted first), so the transaction that took a skipped id was
+    running, with its xid, when the gap was seen."""
+    if not gaps:
+        return []
+    events, horizon = CustodyEvent._meta.db_table, _oldest_running()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        still = []
+        for first, last, seen in gaps:
             cursor.execute(
-                f"WITH taken AS (DELETE FROM {queue} WHERE id IN "
-                f"(SELECT id FROM {queue} ORDER BY id LIMIT %s) RETURNING id, event_id, hash) "
-                f"SELECT event_id, hash FROM taken ORDER BY id",
-                [limit],
+                f"SELECT 1 FROM {events} WHERE id BETWEEN %s AND %s LIMIT 1", [first, last]
             )
-            return cursor.fetchall()
-        cursor.execute(f"SELECT id, event_id, hash FROM {queue} ORDER BY id LIMIT %s", [limit])
-        taken = cursor.fetchall()
-        if taken:
-            cursor.execute(f"DELETE FROM {queue} WHERE id <= %s", [taken[-1][0]])
-        return [(event_id, digest) for _, event_id, digest in taken]
+            if cursor.fetchone() or horizon < seen:
+                still.append([first, last, seen])
+        return still
 
 
-def _grow(frontier: merkle.Frontier, events: list[tuple[int, str]]):
-    """Append the events' leaves to the tree: the leaf rows and the stored nodes it makes."""
-    sha256, start = hashlib.sha256, frontier.size
-    digests = [sha256(b"\x00" + bytes.fromhex(event_hash)).digest() for _, event_hash in events]
-    nodes = frontier.extend(digests, NODE_STRIDE)
-    leaves = [
-        (start + offset, event_id, digest)
-        for offset, ((event_id, _), digest) in enumerate(zip(events, digests, strict=True))
-    ]
-    return leaves, nodes
+def _oldest_running() -> int:
+    """PostgreSQL's oldest transaction still running (in the whole cluster: a long transaction
+    elsewhere keeps gaps open longer, which costs a check each); 0 on SQLite."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
 
 
-def _insert(table: str, names: str, rows: list[tuple]) -> None:
-    columns = ", ".join(connection.ops.quote_name(name.strip()) for name in names.split(","))
+# Entries read per statement: the hashing of one overlaps the reading of the next.
+READ_CHUNK = 20_000
+
+
+def _take(
+    frontier: merkle.Frontier, watermark: int, gaps: list[list[int]], limit: int
+) -> tuple[list[int], list[bytes], list, int]:
+    """Take the committed entries in ``gaps`` or past ``watermark`` (ids up to ``watermark +
+    limit``), in id order, into the tree: their event ids, leaf hashes and the kept subtrees,
+    and (PostgreSQL) the horizon past which every transaction running when they were read has
+    an xid."""
+    ids, hashed = [], []
+    # One thread hashes the chunks in order while this one waits for the next from the
+    # database (the wait releases the GIL): reading costs the integrator little of its time.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        for chunk_ids, prefixed in _read(_statements(watermark, gaps, limit)):
+            ids += chunk_ids
+            hashed.append(hasher.submit(frontier.extend_events, prefixed, tiles.TILE_HEIGHT))
+    leaves, nodes = [], []
+    for chunk in hashed:
+        chunk_leaves, chunk_nodes = chunk.result()
+        leaves += chunk_leaves
+        nodes += chunk_nodes
+    return ids, leaves, nodes, _horizon()
+
+
+def _statements(watermark: int, gaps: list[list[int]], limit: int) -> list[tuple[str, list]]:
+    """The conditions that read the entries to take, in id order: the open gaps, then the ids
+    past the watermark in chunks (to the largest id committed now, at most ``limit``)."""
+    statements = []
+    if gaps:
+        where = " OR ".join(["id BETWEEN %s AND %s"] * len(gaps))
+        statements.append((where, [bound for first, last, _ in gaps for bound in (first, last)]))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {LogEntry._meta.db_table}")
+        top = min(cursor.fetchone()[0] or 0, watermark + limit)
+    for first in range(watermark + 1, top + 1, READ_CHUNK):
+        statements.append(("id BETWEEN %s AND %s", [first, min(first + READ_CHUNK - 1, top)]))
+    return statements
+
+
+def _read(statements: list[tuple[str, list]]):
+    """Each statement's entries: their ids, and their hashes' bytes end to end each after the
+    leaf prefix 0x00."""
+    table = LogEntry._meta.db_table
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            for where, params in statements:
+                cursor.execute(f"SELECT id, hash FROM {table} WHERE {where} ORDER BY id", params)
+                rows = cursor.fetchall()
+                yield [row[0] for row in rows], bytes.fromhex("".join("00" + r[1] for r in rows))
+        return
+    with connection.cursor() as cursor:
+        for where, params in statements:
+            cursor.execute(
+                "SELECT string_agg(int8send(id), ''::bytea), string_agg('00' || hash, '') "
+                f"FROM (SELECT id, hash FROM {table} WHERE {where} ORDER BY id) taken",
+                params,
+            )
+            ids, hashes = _in_id_order(*cursor.fetchone())
+            yield ids, bytes.fromhex(hashes)
+
+
+def _in_id_order(packed: bytes | None, hashes: str | None) -> tuple[list[int], str]:
+    """The entries' ids and hashes, from the two strings one aggregation fed (so they list the
+    entries in the same order: id order, but for a plan that changes). A row per entry would
+    cost the integrator more than hashing them."""
+    ids = array("q", bytes(packed or b""))
+    if sys.byteorder == "little":
+        ids.byteswap()  # int8send is big-endian
+    ids, hashes = ids.tolist(), hashes or ""
+    if ids != sorted(ids):
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        ids, hashes = (
+            [ids[at] for at in order],
+            "".join(hashes[at * 66 : at * 66 + 66] for at in order),
+        )
+    return ids, hashes
+
+
+def _horizon() -> int:
+    """PostgreSQL's next transaction id to be given (0 on SQLite), read after the entries."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def _runs(event_ids: list[int], first_index: int) -> list[tuple[int, int, int]]:
+    if event_ids[-1] - event_ids[0] == len(event_ids) - 1:  # sorted, unique: no id skipped
+        return [(event_ids[0], event_ids[-1], first_index)]
+    return tiles.runs(event_ids, first_index)
+
+
+def _untaken(gaps: list[list[int]], runs: list[tuple[int, int, int]]) -> list[list[int]]:
+    """What of the open gaps the runs taken now do not cover."""
+    result = []
+    for first, last, seen in gaps:
+        result += [[a, b, seen] for a, b in tiles.gaps(first, last, runs)]
+    return result
+
+
+def _insert(model, names: list[str], rows: list[tuple]) -> None:
+    table = model._meta.db_table
+    columns = ", ".join(connection.ops.quote_name(name) for name in names)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY: a third of the time of the INSERTs for a large batch.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as stream:
+            # Binary COPY: the tiles' bytes go as they are, not escaped as text.
+            types = [model._meta.get_field(name).db_type(connection) for name in names]
+            statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+            with cursor.cursor.copy(statement) as stream:
+                stream.set_types(types)
                 for row in rows:
                     stream.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(columns.split(",")))
+            marks = ", ".join(["%s"] * len(names))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 

@@ -12,9 +12,10 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from custody import db_triggers, merkle, notes, services, tasks
 from custody.hashing import hash_event
-from custody.models import CustodyEvent, LogCheckpoint, LogLeaf, LogNode, LogQueue, Lot, Material
+from custody.models import CustodyEvent, LogCheckpoint, LogEntry, LogRun, LogTile, Lot, Material
 from custody.selectors import log_key
 from custody.selectors import transparency_log as log
+from custody.selectors.log_verification import queued_entries
 from custody.selectors.verification import verify_ledger
 from custody.services import transparency_log as log_service
 from custody.services.transparency_log import integrate_log, sign_checkpoint
@@ -44,15 +45,13 @@ class TestIntegration:
     def test_every_event_is_queued_as_it_is_written_and_integrated_in_order(self, chain, pickup):
         ship(chain, pickup)
         events = list(CustodyEvent.objects.order_by("pk"))
-        assert list(LogQueue.objects.order_by("pk").values_list("event_id", flat=True)) == [
+        assert list(LogEntry.objects.order_by("pk").values_list("pk", flat=True)) == [
             event.pk for event in events
         ]
         checkpoint = integrate_log()
         assert checkpoint.tree_size == len(events) == 3
-        assert list(LogLeaf.objects.order_by("index").values_list("event_id", flat=True)) == [
-            event.pk for event in events
-        ]
-        assert not LogQueue.objects.exists()
+        assert [log.log_index(event.pk) for event in events] == [0, 1, 2]
+        assert queued_entries() == []
         assert integrate_log() is None  # nothing queued: no new checkpoint
 
     def test_a_checkpoint_is_a_signed_note_over_the_leaves(self, chain, pickup):
@@ -75,10 +74,8 @@ class TestIntegration:
             sizes.append(checkpoint.tree_size)
         size = log.log_size()
         assert size == 65 and sizes[-1] == 65
-        assert LogNode.objects.filter(level=4).count() == 4
-        hashes = [
-            bytes(h) for h in LogLeaf.objects.order_by("index").values_list("hash", flat=True)
-        ]
+        assert max(LogTile.objects.filter(level=0, index=0).values_list("width", flat=True)) == 65
+        hashes = [log.leaf_hash(index) for index in range(size)]
         roots = {c.tree_size: bytes(c.root_hash) for c in LogCheckpoint.objects.all()}
         for index in range(size):
             for tree_size in (index + 1, 33, size):
@@ -102,7 +99,9 @@ class TestIntegration:
             ship(chain, lot)
         integrate_log()
         for lot in lots:
-            indexes = list(lot.events.order_by("seq").values_list("log_leaf__index", flat=True))
+            indexes = [
+                log.log_index(pk) for pk in lot.events.order_by("seq").values_list("pk", flat=True)
+            ]
             assert indexes == sorted(indexes)
 
     def test_with_eager_celery_a_write_is_in_a_checkpoint_once_it_commits(
@@ -111,8 +110,8 @@ class TestIntegration:
         with django_capture_on_commit_callbacks(execute=True):
             (lot,) = register(chain)
         assert log.latest_checkpoint().tree_size == 1
-        assert lot.events.get().log_leaf.index == 0
-        assert not LogQueue.objects.exists()
+        assert log.log_index(lot.events.get().pk) == 0
+        assert queued_entries() == []
 
     def test_a_failed_integration_never_fails_the_committed_write(
         self, chain, settings, django_capture_on_commit_callbacks
@@ -120,7 +119,7 @@ class TestIntegration:
         settings.LOG_SIGNING_KEY, settings.LOG_SIGNING_KEY_FILE = "", ""  # cannot sign
         with django_capture_on_commit_callbacks(execute=True):
             (lot,) = register(chain)
-        assert lot.events.exists() and LogQueue.objects.count() == 1  # queued for the next one
+        assert lot.events.exists() and len(queued_entries()) == 1  # queued for the next one
 
     def test_the_beat_task_integrates_what_is_queued(self, chain):
         register(chain, 2)
@@ -157,8 +156,6 @@ def delete_lot_behind_the_triggers(lot: Lot, *, with_leaves: bool) -> None:
     try:
         with connection.cursor() as cursor:
             for model in apps.get_app_config("custody").get_models():
-                if model is LogLeaf and not with_leaves:
-                    continue
                 for field in model._meta.get_fields():
                     target = getattr(field, "related_model", None)
                     if not field.concrete or target not in (Lot, CustodyEvent):
@@ -174,8 +171,32 @@ def delete_lot_behind_the_triggers(lot: Lot, *, with_leaves: bool) -> None:
                     )
             cursor.execute("DELETE FROM custody_custodyevent WHERE lot_id = %s", [lot.pk])
             cursor.execute("DELETE FROM custody_lot WHERE id = %s", [lot.pk])
+        if with_leaves:
+            remove_from_log(event_ids)
     finally:
         db_triggers.install(connection)
+
+
+def remove_from_log(event_ids: list[int]) -> None:
+    """Take these events out of the map of events to leaves (the runs rewritten around them)
+    and, when they are the log's last leaves, out of its tiles too (its one tile of leaves
+    rewritten narrower): what an owner deleting them from the log would write."""
+    gone, size = log.log_indexes(event_ids), log.log_size()
+    leaves = [log.leaf_hash(index) for index in range(size)]
+    runs = list(LogRun.objects.values_list("first_event_id", "last_event_id", "first_index"))
+    LogRun.objects.all().delete()
+    LogRun.objects.bulk_create(
+        LogRun(first_event_id=event_id, last_event_id=event_id, first_index=at + event_id - first)
+        for first, last, at in runs
+        for event_id in range(first, last + 1)
+        if event_id not in gone
+    )
+    first_gone = min(gone.values())
+    if sorted(gone.values()) == list(range(first_gone, size)):
+        LogTile.objects.filter(level=0, width__gt=first_gone).delete()
+        LogTile.objects.get_or_create(
+            level=0, index=0, width=first_gone, hashes=b"".join(leaves[:first_gone])
+        )
 
 
 class TestVerifyLedgerChecksTheLog:
@@ -190,7 +211,7 @@ class TestVerifyLedgerChecksTheLog:
         _kept, deleted = register(chain, 2)
         ship(chain, deleted)
         integrate_log()
-        gone = set(deleted.events.values_list("log_leaf__index", flat=True))
+        gone = set(log.log_indexes(deleted.events.values_list("pk", flat=True)).values())
         delete_lot_behind_the_triggers(deleted, with_leaves=False)
         report = verify_ledger()
         assert report.broken == []  # every remaining chain is intact ...
@@ -232,7 +253,11 @@ class TestVerifyLedgerChecksTheLog:
         ]
 
     def test_an_event_never_integrated_nor_queued_is_named(self, chain, pickup):
-        LogQueue.objects.all().delete()
+        db_triggers.drop(connection)
+        try:
+            LogEntry.objects.all().delete()
+        finally:
+            db_triggers.install(connection)
         event = pickup.events.get()
         assert verify_ledger().log.problems == [
             f"{pickup.code} event #1 ({event.uuid}) is not in the log"
@@ -252,7 +277,9 @@ class TestVerifyLedgerChecksTheLog:
         integrate_log()
         db_triggers.drop(connection)
         try:
-            LogLeaf.objects.filter(index=0).update(hash=bytes(32))
+            for tile in LogTile.objects.filter(level=0, index=0):
+                forged = bytes(32) + bytes(tile.hashes)[32:]
+                LogTile.objects.filter(pk=tile.pk).update(hashes=forged)
         finally:
             db_triggers.install(connection)
         problems = verify_ledger().log.problems
@@ -282,7 +309,7 @@ class TestOnPostgres:
         _kept, deleted = register(chain, 2)
         ship(chain, deleted)
         integrate_log()
-        gone = sorted(deleted.events.values_list("log_leaf__index", flat=True))
+        gone = sorted(log.log_indexes(deleted.events.values_list("pk", flat=True)).values())
         tables = [model._meta.db_table for model in apps.get_app_config("custody").get_models()]
         with connection.cursor() as cursor:
             # The test's transaction still holds the deferred foreign-key checks of its writes.
@@ -344,7 +371,7 @@ class TestOnPostgres:
         waiter.join(10)
         assert sorted(sizes) == [2, 3]  # the second integrator waited, then took the write
         assert verify_ledger().ok
-        assert second.events.get().log_leaf.index < first.events.get(seq=2).log_leaf.index
+        assert log.log_index(second.events.get().pk) < log.log_index(first.events.get(seq=2).pk)
 
     @pytest.mark.parametrize(
         "table",
@@ -365,4 +392,4 @@ class TestOnPostgres:
             connection.cursor() as cursor,
         ):
             cursor.execute(f"TRUNCATE {table} CASCADE")
-        assert CustodyEvent.objects.count() == LogLeaf.objects.count() == 1
+        assert CustodyEvent.objects.count() == LogEntry.objects.count() == log.log_size() == 1
