@@ -286,22 +286,26 @@ def verify_ledger(
     log against the ledger and its checkpoints (``verify_log``). With ``workers`` > 1 on
     PostgreSQL, as many processes each verify a share of the lots, in parallel; not inside a
     transaction, whose uncommitted events other processes could not see."""
+    check_log = verify_log if lot_codes is None else None
     if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        report = _verify_in_processes(lot_codes, progress, workers)
+        report = _verify_in_processes(lot_codes, progress, workers, meanwhile=check_log)
     else:
         report = verify_rows(event_rows(lot_codes), progress=progress)
+        report.log = check_log() if check_log else None
     headless = Lot.objects.filter(head_seq__gt=0).exclude(events__seq=1)
     if lot_codes is not None:
         headless = headless.filter(code__in=list(lot_codes))
     for code in headless.values_list("code", flat=True):
         report.broken.append(BrokenChain(code, 1, None, "the lot has lost its first event"))
     report.broken.sort(key=lambda broken: broken.lot_code)
-    if lot_codes is None:
-        report.log = verify_log()
     return report
 
 
-def _verify_in_processes(lot_codes, progress, workers: int) -> VerificationReport:
+def _verify_in_processes(
+    lot_codes, progress, workers: int, meanwhile: Callable[[], LogReport] | None
+) -> VerificationReport:
+    """The chains in ``workers`` processes; this one checks the log (``meanwhile``) while they
+    work, and then gathers their reports."""
     context = multiprocessing.get_context("fork")
     connections.close_all()  # each child opens its own connection
     progress_queue, results = context.Queue(), context.Queue()
@@ -315,6 +319,7 @@ def _verify_in_processes(lot_codes, progress, workers: int) -> VerificationRepor
     ]
     for child in children:
         child.start()
+    log = meanwhile() if meanwhile else None
     reports = []
     while len(reports) < workers:
         while not progress_queue.empty():
@@ -335,6 +340,7 @@ def _verify_in_processes(lot_codes, progress, workers: int) -> VerificationRepor
         events=sum(report.events for report in reports),
         lots=sum(report.lots for report in reports),
         broken=[broken for report in reports for broken in report.broken],
+        log=log,
     )
 
 
