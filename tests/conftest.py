@@ -184,8 +184,7 @@ def ship(
     return lot
 
 
-@pytest.fixture
-def pickup(chain):
+def register_pickup(chain):
     """A lot of 3 drives registered at the data center 20 days ago."""
     return services.register_pickup(
         actor=chain.actor(chain.source),
@@ -195,6 +194,12 @@ def pickup(chain):
         assets=drive_manifest(),
         occurred_at=days_ago(20),
     )
+
+
+@pytest.fixture
+def pickup(chain):
+    """A lot of 3 drives registered at the data center 20 days ago."""
+    return register_pickup(chain)
 
 
 @pytest.fixture

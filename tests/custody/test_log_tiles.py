@@ -4,20 +4,19 @@ runs of ids, and transactions that commit out of id order integrated later, neve
 import hashlib
 import random
 import threading
-from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from custody import merkle, services
-from custody.models import CustodyEvent, LogCheckpoint, LogEntry, LogTile, Material
+from custody import merkle
+from custody.models import CustodyEvent, LogCheckpoint, LogEntry, LogTile
 from custody.selectors import transparency_log as log
 from custody.selectors.verification import verify_ledger
 from custody.services import transparency_log as log_service
 from custody.services.transparency_log import integrate_log
 
-from ..conftest import days_ago, drive_manifest
+from ..conftest import register_pickup
 
 
 def enter(first_id: int, count: int) -> list[bytes]:
@@ -59,17 +58,6 @@ def test_tiles_grow_by_fuller_rows_and_every_proof_verifies():
     assert [log.log_index(event_id) for event_id in (1, 256, 700)] == [0, 255, 699]
 
 
-def register(chain):
-    return services.register_pickup(
-        actor=chain.actor(chain.source),
-        facility=chain.data_center,
-        material=Material.HDD,
-        mass_kg=Decimal("2.010"),
-        assets=drive_manifest(),
-        occurred_at=days_ago(20),
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_event_committed_after_a_later_id_is_integrated_later_never_skipped(chain, monkeypatch):
@@ -80,7 +68,7 @@ def test_an_event_committed_after_a_later_id_is_integrated_later_never_skipped(c
     def slow_writer():
         try:
             with transaction.atomic():
-                late.append(register(chain))
+                late.append(register_pickup(chain))
                 written.set()
                 release.wait(10)
         finally:
@@ -89,7 +77,7 @@ def test_an_event_committed_after_a_later_id_is_integrated_later_never_skipped(c
     writer = threading.Thread(target=slow_writer)
     writer.start()
     assert written.wait(10)
-    early = register(chain)  # a larger id, committed first
+    early = register_pickup(chain)  # a larger id, committed first
     first = integrate_log()
     assert first.tree_size == 1
     release.set()
@@ -109,15 +97,15 @@ def test_an_event_committed_after_a_later_id_is_integrated_later_never_skipped(c
 @pytest.mark.django_db(transaction=True)
 def test_an_id_rolled_back_leaves_a_gap_that_closes(chain, monkeypatch):
     monkeypatch.setattr(log_service, "_integrator", None)
-    before = register(chain).events.get().pk
+    before = register_pickup(chain).events.get().pk
     with pytest.raises(RuntimeError), transaction.atomic():
-        register(chain)
+        register_pickup(chain)
         raise RuntimeError("the write fails after its event was inserted")
-    after = register(chain).events.get().pk
+    after = register_pickup(chain).events.get().pk
     assert integrate_log().tree_size == 2
     # The rolled-back ids stay open until the integrator knows no transaction can commit them.
     assert [before + 1, after - 1] in [gap[:2] for gap in log.latest_batch().open_gaps]
-    register(chain)
+    register_pickup(chain)
     # Every transaction running when the gap was seen has ended (on a shared server some other
     # database's may still run, which would only keep it open longer).
     monkeypatch.setattr(log_service, "_oldest_running", lambda: 2**62)
@@ -134,10 +122,10 @@ def migrate(target: list[tuple[str, str]] | None = None) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_moves_the_log_into_tiles_and_back_keeping_its_tree(chain, monkeypatch):
     monkeypatch.setattr(log_service, "_integrator", None)
-    lots = [register(chain) for _ in range(3)]
+    lots = [register_pickup(chain) for _ in range(3)]
     integrate_log(max_events=2)
     integrate_log()
-    pending = register(chain)
+    pending = register_pickup(chain)
     checkpoint = log.latest_checkpoint()
     indexes = log.log_indexes(CustodyEvent.objects.values_list("pk", flat=True))
     migrate([("custody", "0011_transparency_log")])

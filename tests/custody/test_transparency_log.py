@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from custody import db_triggers, merkle, notes, services, tasks
 from custody.hashing import hash_event
-from custody.models import CustodyEvent, LogCheckpoint, LogEntry, LogRun, LogTile, Lot, Material
+from custody.models import CustodyEvent, LogCheckpoint, LogEntry, LogRun, LogTile, Lot
 from custody.selectors import log_key
 from custody.selectors import transparency_log as log
 from custody.selectors.log_verification import queued_entries
@@ -20,21 +20,11 @@ from custody.selectors.verification import verify_ledger
 from custody.services import transparency_log as log_service
 from custody.services.transparency_log import integrate_log, sign_checkpoint
 
-from ..conftest import days_ago, drive_manifest, ship
+from ..conftest import days_ago, register_pickup, ship
 
 
 def register(chain, count: int = 1) -> list[Lot]:
-    return [
-        services.register_pickup(
-            actor=chain.actor(chain.source),
-            facility=chain.data_center,
-            material=Material.HDD,
-            mass_kg=Decimal("2.010"),
-            assets=drive_manifest(),
-            occurred_at=days_ago(20),
-        )
-        for _ in range(count)
-    ]
+    return [register_pickup(chain) for _ in range(count)]
 
 
 def open_checkpoint(checkpoint: LogCheckpoint) -> notes.Checkpoint:
