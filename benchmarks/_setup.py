@@ -45,3 +45,33 @@ def median_seconds(run, repeat: int = 5) -> float:
         run()
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
+
+
+def source_with_pickups(lots: int) -> tuple[str, list[str]]:
+    """A data-center operator with ``lots`` pickups registered through the services, one
+    webhook subscription (to a closed port) and an API key: what the API benchmarks write with.
+    Returns the key and the lots' codes."""
+    from decimal import Decimal
+
+    from custody import services
+    from custody.actors import Actor
+    from custody.models import WebhookSubscription
+    from recyclers.models import Facility, Organization, OrganizationAPIKey, OrganizationRole
+
+    source = Organization.objects.create(slug="source", name="Source", country="US")
+    source.roles.set(OrganizationRole.objects.filter(code="source"))
+    dc = Facility.objects.create(organization=source, name="DC", kind="data_center", country="US")
+    actor = Actor(organization=source)
+    codes = [
+        services.register_pickup(
+            actor=actor,
+            facility=dc,
+            material="hdd",
+            mass_kg=Decimal("10"),
+            assets=[services.AssetLine(category="hdd_3_5", serial=f"S{n}")],
+        ).code
+        for n in range(lots)
+    ]
+    WebhookSubscription.objects.create(organization=source, url="http://127.0.0.1:9/hook")
+    _, key = OrganizationAPIKey.objects.create_key(name="bench", organization=source)
+    return key, codes

@@ -27,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _setup import REPO, scratch_database
+from _setup import REPO, scratch_database, source_with_pickups
 
 PORT = 8765
 CLIENTS = 4
@@ -35,29 +35,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def prepare(lots_per_client: int):
-    from decimal import Decimal
-
-    from custody import services
-    from custody.actors import Actor
-    from custody.models import WebhookSubscription
-    from recyclers.models import Facility, Organization, OrganizationAPIKey, OrganizationRole
-
-    source = Organization.objects.create(slug="source", name="Source", country="US")
-    source.roles.set(OrganizationRole.objects.filter(code="source"))
-    dc = Facility.objects.create(organization=source, name="DC", kind="data_center", country="US")
-    actor = Actor(organization=source)
-    codes = [
-        services.register_pickup(
-            actor=actor,
-            facility=dc,
-            material="hdd",
-            mass_kg=Decimal("10"),
-            assets=[services.AssetLine(category="hdd_3_5", serial=f"S{n}")],
-        ).code
-        for n in range(CLIENTS * lots_per_client + 1)
-    ]
-    WebhookSubscription.objects.create(organization=source, url="http://127.0.0.1:9/hook")
-    _, key = OrganizationAPIKey.objects.create_key(name="bench", organization=source)
+    """The key, the lots the clients write to, and one more: the hot lot."""
+    key, codes = source_with_pickups(CLIENTS * lots_per_client + 1)
     return key, codes[:-1], codes[-1]
 
 

@@ -27,7 +27,7 @@ import time
 import tracemalloc
 import uuid
 
-from _setup import scratch_database
+from _setup import scratch_database, source_with_pickups
 
 TARGET_BYTES_PER_WRITE = 25
 LOTS = 50
@@ -35,30 +35,7 @@ WARM_UP = 200
 
 
 def prepare() -> tuple[str, list[str]]:
-    from decimal import Decimal
-
-    from custody import services
-    from custody.actors import Actor
-    from custody.models import WebhookSubscription
-    from recyclers.models import Facility, Organization, OrganizationAPIKey, OrganizationRole
-
-    source = Organization.objects.create(slug="source", name="Source", country="US")
-    source.roles.set(OrganizationRole.objects.filter(code="source"))
-    dc = Facility.objects.create(organization=source, name="DC", kind="data_center", country="US")
-    actor = Actor(organization=source)
-    codes = [
-        services.register_pickup(
-            actor=actor,
-            facility=dc,
-            material="hdd",
-            mass_kg=Decimal("10"),
-            assets=[services.AssetLine(category="hdd_3_5", serial=f"S{n}")],
-        ).code
-        for n in range(LOTS)
-    ]
-    WebhookSubscription.objects.create(organization=source, url="http://127.0.0.1:9/hook")
-    _, key = OrganizationAPIKey.objects.create_key(name="bench", organization=source)
-    return key, codes
+    return source_with_pickups(LOTS)
 
 
 def rss_bytes() -> int:
