@@ -63,6 +63,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
 
 
+@pytest.fixture
+def redis_url():
+    """The Redis broker CI gives (``REDIS_URL``); skipped without one, unless CI requires it."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("REQUIRE_REDIS=1 but REDIS_URL is not set")
+        pytest.skip("needs a Redis broker (set REDIS_URL)")
+    return url
+
+
 @contextmanager
 def refused(code: str, field: str | None = None):
     """The call raises ``DomainError(code)`` and leaves the whole ledger as it was."""

@@ -26,16 +26,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def redis_url():
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail("REQUIRE_REDIS=1 but REDIS_URL is not set")
-        pytest.skip("needs a Redis broker (set REDIS_URL)")
-    return url
-
-
-@pytest.fixture
 def worker(redis_url):
     """A worker process on a queue of its own, reading the test database."""
     database = connection.settings_dict

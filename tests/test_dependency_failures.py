@@ -264,16 +264,6 @@ def test_a_write_whose_connection_drops_is_a_503_and_its_retry_records_it_once(c
 # --- A web process's memory stays flat over many writes ----------------------------------------
 
 
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail("REQUIRE_REDIS=1 but REDIS_URL is not set")
-        pytest.skip("needs a Redis broker (set REDIS_URL)")
-    return url
-
-
 @pytest.mark.redis
 def test_publishing_after_commit_retains_no_memory(chain, pickup, redis_url):
     """What every write does once it commits, 2,000 times over one process: hand its webhook
