@@ -15,9 +15,9 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 DETAIL_LIMIT = 60
-ROWS_PER_COLUMN = 30
-BOX_HEIGHT, ROW_PITCH = 13, 17
-ARROW_GAP = 18  # room for the arrows between two columns
+ROWS_PER_COLUMN = 40
+BOX_HEIGHT, ROW_PITCH = 11, 14
+ARROW_GAP = 24  # room for the arrows between two columns
 MIN_BOX_WIDTH = 46
 FONT, BOLD, SIZE = "Helvetica", "Helvetica-Bold", 6.5
 LEVEL_HEIGHT, LEVEL_PITCH = 34, 52
