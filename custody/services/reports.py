@@ -175,7 +175,9 @@ def render(issued) -> bytes:
 
 
 def _store(report: Report, content: bytes, name: str) -> None:
-    report.file.save(name, ContentFile(content), save=False)
+    # Under the report's id: the file keeps its own name (the download's), and no two reports'
+    # files collide.
+    report.file.save(f"{report.pk}/{name}", ContentFile(content), save=False)
     _update(
         report,
         file=report.file.name,
@@ -185,6 +187,16 @@ def _store(report: Report, content: bytes, name: str) -> None:
         progress=100,
         finished_at=timezone.now(),
     )
+
+
+def download_name(report: Report) -> str:
+    """The file's own name: ``certificate-<LOT>.pdf``, ``ledger-<LOT>.csv``,
+    ``audit-pack-<LOT>.zip``."""
+    return report.file.name.rsplit("/", 1)[-1]
+
+
+def content_type(report: Report) -> str:
+    return CONTENT_TYPES[report.kind]
 
 
 def fail_report(report_id, error: str) -> None:
