@@ -240,6 +240,8 @@ def test_tampering_with_an_upstream_event_turns_the_certificate_to_ledger_mismat
     event = diamond["p2"].events.get(seq=1)
     table = db_triggers.EVENTS
     with connection.cursor() as cursor:
+        # The test's transaction still holds the deferred foreign-key checks of its writes.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
         cursor.execute(f"UPDATE {table} SET mass_kg = mass_kg + 1 WHERE id = %s", [event.pk])
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
@@ -250,3 +252,23 @@ def test_tampering_with_an_upstream_event_turns_the_certificate_to_ledger_mismat
     assert status.events_changed == 1
     assert "1 event(s) no longer match" in status.ledger_problem
     assert status.signature_valid and status.log_consistent
+
+
+@pytest.mark.postgres
+def test_a_deleted_upstream_event_is_a_ledger_mismatch_too(chain, delivered):
+    certificate = issue_certificate(delivered, organization=chain.buyer)
+    last = delivered.events.order_by("-seq").first()
+    tables = (db_triggers.FEED_ENTRIES, db_triggers.VISIBILITY, db_triggers.EVENTS)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        for table, column in zip(tables, ("event_id", "granted_by_id", "id"), strict=True):
+            cursor.execute(f"DELETE FROM {table} WHERE {column} = %s", [last.pk])
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+    status = certificate_status(certificate)
+
+    assert status.verdict == "ledger mismatch" and status.events_missing == 1
+    assert "1 event(s) are missing" in status.ledger_problem
