@@ -31,7 +31,9 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret \
 # Run as an unprivileged user; the code stays root-owned and read-only to it.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
-        --shell /usr/sbin/nologin app
+        --shell /usr/sbin/nologin app \
+    && mkdir /media && chown app:app /media
+# Reports (MEDIA_ROOT): the one directory the app writes, a volume in docker-compose.yml.
 USER app
 
 EXPOSE 8000

@@ -28,6 +28,8 @@ def scratch_database(name: str, server_url: str = DEFAULT_SERVER, keep: bool = F
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghijklmnop")
     # Production needs a key to sign the transparency log's checkpoints; a throwaway one here.
     os.environ.setdefault("LOG_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+    # And another signs the certificates of origin.
+    os.environ.setdefault("CREDENTIAL_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
     sys.path.insert(0, str(REPO))
     import django
 

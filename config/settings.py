@@ -151,6 +151,10 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Reports (certificates, ledger exports, audit packs) go to the default storage: local files
+# here by default, kept out of the repository; any django-storages backend in production.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = os.environ.get("MEDIA_URL", "media/")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -247,6 +251,21 @@ LOG_SIGNING_KEY = os.environ.get("LOG_SIGNING_KEY", "")
 LOG_SIGNING_KEY_FILE = os.environ.get("LOG_SIGNING_KEY_FILE") or (
     str(BASE_DIR / "log-signing.key") if DEBUG else ""
 )
+# --- Certificates of origin (custody/services/certificates.py) ---------------------------------
+# The platform's public address: the credentials' issuer (did:web of it) and the verification
+# URL of each certificate (its QR code). Production sets its https address (a deploy check).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The Ed25519 key that signs the credentials: not the log's key, so that either may rotate or
+# leak without touching the other. Like the log's: base64 of 32 bytes, or a file holding it;
+# with DEBUG=1, made on first use into credential-signing.key (kept out of the repository).
+CREDENTIAL_SIGNING_KEY = os.environ.get("CREDENTIAL_SIGNING_KEY", "")
+CREDENTIAL_SIGNING_KEY_FILE = os.environ.get("CREDENTIAL_SIGNING_KEY_FILE") or (
+    str(BASE_DIR / "credential-signing.key") if DEBUG else ""
+)
+# A report left running this long (its worker killed and its message lost) is queued again by
+# the sweep beat runs (custody.tasks.requeue_stalled_reports).
+REPORT_STALLED_SECONDS = int(os.environ.get("REPORT_STALLED_SECONDS", "900"))
+
 # How often beat integrates what was committed since (with a worker); eager Celery (make run,
 # no REDIS_URL) integrates each write's events as it commits instead.
 LOG_INTEGRATE_SECONDS = float(os.environ.get("LOG_INTEGRATE_SECONDS", "2"))
@@ -266,6 +285,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
     "max_retries": 0,  # connecting for a publish
+    # A task taken but not acknowledged (acks_late) by a worker that died is delivered again
+    # after this long: longer than any task runs, or a slow one would run twice at once.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "3600")),
 }
 CELERY_TASK_PUBLISH_RETRY = False
 # Results nobody reads are not stored: a task that keeps its result says so (verify_ledger).
@@ -282,6 +304,10 @@ CELERY_BEAT_SCHEDULE = {
     "integrate-transparency-log": {
         "task": "custody.tasks.integrate_log",
         "schedule": LOG_INTEGRATE_SECONDS,
+    },
+    "requeue-stalled-reports": {
+        "task": "custody.tasks.requeue_stalled_reports",
+        "schedule": 300.0,
     },
     "send-due-webhooks": {
         "task": "custody.tasks.send_due_webhooks",

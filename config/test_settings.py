@@ -6,6 +6,8 @@ one test that needs a real worker starts one itself.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 
@@ -27,3 +29,7 @@ FEED_SETTLE_SECONDS = 0  # tests read the feed right after writing; one test set
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
 # A fixed key signs the log's checkpoints in tests (production keeps its own, out of the repo).
 LOG_SIGNING_KEY = "dGVzdC1vbmx5LWxvZy1zaWduaW5nLWtleS0wMTIzNDU="
+# And another fixed key signs the credentials (certificates of origin) in tests.
+CREDENTIAL_SIGNING_KEY = "dGVzdC1vbmx5LWNyZWRlbnRpYWwtc2lnbmluZy1rZXk="
+# Reports written by the tests go to a directory of their own, not the checkout's media/.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="ree-test-media-"))

@@ -3,7 +3,8 @@
 Installed by migrations (``custody.0002`` for events, ``custody.0004`` for transformations and
 lot links, ``custody.0010`` for the visibility record and the feed entries, ``custody.0011`` for
 the transparency log, and TRUNCATE on all of them; ``custody.0012`` for the certification
-acceptances, ``custody.0013`` for the origin policies' versions). A refused UPDATE, DELETE or (on
+acceptances, ``custody.0013`` for the origin policies' versions, ``custody.0015`` for the
+certificates of origin and their acts). A refused UPDATE, DELETE or (on
 PostgreSQL) TRUNCATE raises an integrity error whose message starts with ``custody ledger is
 append-only``. The tests lift them for their flush alone (tests/conftest.py). An owner can still
 disable a trigger: what is then deleted or rewritten, the transparency log names
@@ -27,11 +28,15 @@ LOG_CHECKPOINTS = "custody_logcheckpoint"
 LOG_TABLES = (LOG_ENTRIES, LOG_RUNS, LOG_TILES, LOG_BATCHES, LOG_CHECKPOINTS)
 ACCEPTANCES = "custody_certificationacceptance"
 POLICY_VERSIONS = "custody_originpolicyversion"
+CERTIFICATES = "custody_certificate"
+CERTIFICATE_ACTS = "custody_certificateact"
 APPEND_ONLY_TABLES = (
     *(EVENTS, TRANSFORMATIONS, LOT_LINKS, VISIBILITY, FEED_ENTRIES),
     *LOG_TABLES,
     ACCEPTANCES,
     POLICY_VERSIONS,
+    CERTIFICATES,
+    CERTIFICATE_ACTS,
 )
 MESSAGE = "custody ledger is append-only"
 

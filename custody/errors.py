@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     READ_ONLY_ORGANIZATION = "read_only_organization", FORBIDDEN
     ORGANIZATION_INACTIVE = "organization_inactive", FORBIDDEN
     NOT_AN_ASSESSOR = "not_an_assessor", FORBIDDEN
+    NOT_AN_OPERATOR = "not_an_operator", FORBIDDEN
     # the lot's state does not allow it now
     LOT_IN_TRANSIT = "lot_in_transit", CONFLICT
     LOT_NOT_IN_TRANSIT = "lot_not_in_transit", CONFLICT
@@ -114,6 +115,12 @@ class ErrorCode(StrEnum):
     TREE_SIZES_OUT_OF_ORDER = "tree_sizes_out_of_order"
     # accepting a retroactive certification
     CERTIFICATION_ALREADY_ACCEPTED = "certification_already_accepted", CONFLICT
+    # certificates of origin and reports
+    EVENTS_NOT_IN_LOG = "events_not_in_log", CONFLICT
+    CERTIFICATE_ALREADY_REVOKED = "certificate_already_revoked", CONFLICT
+    CERTIFICATE_LEDGER_CHANGED = "certificate_ledger_changed", CONFLICT
+    INVALID_REPORT_KIND = "invalid_report_kind"
+    REPORT_NOT_READY = "report_not_ready", CONFLICT
 
 
 class DomainError(Exception):

@@ -4,10 +4,11 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from .api.serializers import webhook_payload
 from .selectors.verification import verify_ledger as verify_all_chains
-from .services import stored_verdicts, transparency_log, webhooks
+from .services import reports, stored_verdicts, transparency_log, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,50 @@ def send_due_webhooks() -> int:
     return len(ids)
 
 
+# A report that fails for an unexpected reason (the database went away, a bug) is tried again
+# with a growing delay: 10 s, 20 s, 40 s...; then given up (failed, with the error).
+REPORT_RETRIES = 4
+
+
+@shared_task(
+    name="custody.tasks.run_report",
+    bind=True,
+    # The message is acknowledged only once the report ran: a worker killed mid-report (even
+    # by SIGKILL, reject_on_worker_lost) leaves it to be delivered again, and the report,
+    # taken under a row lock, completes once.
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def run_report(self, report_id: str) -> str | None:
+    """Produce one report (certificate PDF, ledger CSV or audit pack)."""
+    try:
+        report = reports.run_report(report_id)
+    except reports.RetryLater as exc:  # an upstream event is not in the log yet
+        raise self.retry(
+            exc=exc, countdown=settings.LOG_INTEGRATE_SECONDS * 2, max_retries=30
+        ) from exc
+    except Exception as exc:
+        if self.request.retries >= REPORT_RETRIES:
+            reports.fail_report(report_id, f"Failed after {self.request.retries + 1} tries: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=10 * 2**self.request.retries, max_retries=None) from exc
+    return report.status if report else None
+
+
+@shared_task(name="custody.tasks.requeue_stalled_reports")
+def requeue_stalled_reports() -> int:
+    """Every five minutes (beat): reports left running by a killed worker whose message was
+    lost, or queued while the broker was down, are sent again."""
+    return reports.requeue_stalled_reports()
+
+
+def _run_report(report_id: str) -> None:
+    if run_report.app.conf.task_always_eager:
+        run_report.apply(args=(report_id,))  # in-process, as _reassess does (apply, not delay)
+    else:
+        run_report.delay(report_id)
+
+
 def _publish(delivery_ids: list[int]) -> None:
     deliver_webhooks.delay(delivery_ids)
 
@@ -96,3 +141,4 @@ def _integrate() -> None:
 webhooks.set_publisher(_publish)
 transparency_log.set_integrator(_integrate)
 stored_verdicts.set_reassessor(_reassess)
+reports.set_runner(_run_report)

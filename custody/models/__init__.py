@@ -3,7 +3,9 @@ events (``events``), transformations and lot links (``genealogy``), origin polic
 verdicts (``policies``), the policies' immutable versions (``policy_versions``), the webhook
 outbox (``webhooks``), idempotency records, which partner may see which lot, with each
 partner's event feed (``visibility``), the accepted retroactive certifications that verdicts
-cite (``acceptances``), and the transparency log over every event (``log``). The vocabulary they
+cite (``acceptances``), the transparency log over every event (``log``), the certificates of
+origin with the acts that revoke or supersede them (``certificates``) and the jobs that produce
+certificates, ledger exports and audit packs (``reports``). The vocabulary they
 share (materials, statuses, kinds) is ``custody.kinds``."""
 
 from ..kinds import (
@@ -20,6 +22,7 @@ from ..kinds import (
     TransformationKind,
 )
 from .acceptances import CertificationAcceptance
+from .certificates import Certificate, CertificateAct, CertificateAction
 from .events import CustodyEvent
 from .genealogy import LotLink, Transformation
 from .idempotency import IdempotencyRecord
@@ -34,6 +37,7 @@ from .policies import (
     YieldWindow,
 )
 from .policy_versions import OriginPolicyVersion, PolicyTerms, content_sha256, policy_content
+from .reports import Report, ReportKind, ReportStatus
 from .visibility import FeedEntry, LotVisibility
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -45,6 +49,9 @@ __all__ = [
     "SOURCE_MATERIALS",
     "Asset",
     "AssetCategory",
+    "Certificate",
+    "CertificateAct",
+    "CertificateAction",
     "CertificationAcceptance",
     "CertificationRequirement",
     "CustodyEvent",
@@ -67,6 +74,9 @@ __all__ = [
     "OriginPolicy",
     "OriginPolicyVersion",
     "PolicyTerms",
+    "Report",
+    "ReportKind",
+    "ReportStatus",
     "ResidueKind",
     "SanitizationMethod",
     "Transformation",

@@ -7,54 +7,22 @@ without setup; production sets one of the two (a deploy check, ``custody.checks`
 """
 
 import base64
-import functools
-import os
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from .. import notes
+from .signing_keys import load_key
 
 
 def configured() -> bool:
     return bool(settings.LOG_SIGNING_KEY or settings.LOG_SIGNING_KEY_FILE)
 
 
-@functools.cache
-def _key_from(text: str) -> Ed25519PrivateKey:
-    try:
-        raw = base64.b64decode(text.strip(), validate=True)
-        return Ed25519PrivateKey.from_private_bytes(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            "LOG_SIGNING_KEY is base64 of a 32-byte Ed25519 private key."
-        ) from exc
-
-
 def signing_key() -> Ed25519PrivateKey:
-    if settings.LOG_SIGNING_KEY:
-        return _key_from(settings.LOG_SIGNING_KEY)
-    if not settings.LOG_SIGNING_KEY_FILE:
-        raise ImproperlyConfigured("Set LOG_SIGNING_KEY or LOG_SIGNING_KEY_FILE.")
-    path = Path(settings.LOG_SIGNING_KEY_FILE)
-    if not path.exists():
-        _make_key_file(path)
-    return _key_from(path.read_text())
-
-
-def _make_key_file(path: Path) -> None:
-    raw = Ed25519PrivateKey.generate().private_bytes(
-        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    return load_key(
+        settings.LOG_SIGNING_KEY, settings.LOG_SIGNING_KEY_FILE, setting="LOG_SIGNING_KEY"
     )
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return
-    with os.fdopen(descriptor, "w") as file:
-        file.write(base64.b64encode(raw).decode() + "\n")
 
 
 def key_name() -> str:

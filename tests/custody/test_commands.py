@@ -205,6 +205,8 @@ def test_production_settings_pass_the_deploy_check():
         "SECRET_KEY": "a-production-grade-secret-key-5b1f0c9e7d3a48e2b6c4f1a0d9e8c7b6",
         "ALLOWED_HOSTS": "ledger.example.com",
         "LOG_SIGNING_KEY": "cHJvZHVjdGlvbi1sb2ctc2lnbmluZy1rZXktMDEyMzQ=",
+        "CREDENTIAL_SIGNING_KEY": "cHJvZHVjdGlvbi1jcmVkZW50aWFsLWtleS0wMTIzNDU=",
+        "PUBLIC_BASE_URL": "https://ledger.example.com",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -227,6 +229,45 @@ def test_production_settings_pass_the_deploy_check():
     )
     assert result.returncode != 0
     assert "custody.E001" in result.stderr and "LOG_SIGNING_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "check"),
+    [
+        ({"CREDENTIAL_SIGNING_KEY": None}, "custody.E002"),
+        ({"PUBLIC_BASE_URL": None}, "custody.W001"),
+        ({"PUBLIC_BASE_URL": "http://ledger.example.com"}, "custody.W001"),
+    ],
+)
+def test_production_refuses_to_deploy_certificates_without_their_key_and_https_address(
+    changes, check
+):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "DJANGO_SETTINGS_MODULE", "PUBLIC_BASE_URL"}
+    } | {
+        "DEBUG": "0",
+        "SECRET_KEY": "a-production-grade-secret-key-5b1f0c9e7d3a48e2b6c4f1a0d9e8c7b6",
+        "ALLOWED_HOSTS": "ledger.example.com",
+        "LOG_SIGNING_KEY": "cHJvZHVjdGlvbi1sb2ctc2lnbmluZy1rZXktMDEyMzQ=",
+        "CREDENTIAL_SIGNING_KEY": "cHJvZHVjdGlvbi1jcmVkZW50aWFsLWtleS0wMTIzNDU=",
+        "PUBLIC_BASE_URL": "https://ledger.example.com",
+    }
+    for name, value in changes.items():
+        if value is None:
+            del env[name]
+        else:
+            env[name] = value
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert check in result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

@@ -1,0 +1,211 @@
+"""The audit pack: one zip with everything an auditor needs to check a certificate of origin
+offline, with ``python -m custody.verify`` (the standard library and ``cryptography``): the
+credential, its PDF, the ledger CSV it hashes, the checkpoint it was issued against, the keys,
+an inclusion proof for every upstream event and the evidence documents' digests.
+
+The inclusion proofs of tens of thousands of events are built from the log's tiles read once:
+one statement per tile level for every tile any proof needs (its widest row), each tile folded
+once into the subtrees it holds.
+"""
+
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Sequence
+
+from django.db.models import OuterRef, Subquery
+
+from .. import merkle, tiles
+from ..models import Certificate, LogTile
+from . import credential_key, log_key
+from .certificates import LedgerRow
+from .transparency_log import b64
+
+FILES = (
+    "certificate.jwt",
+    "certificate.pdf",
+    "ledger.csv",
+    "checkpoint.note",
+    "log-key.txt",
+    "did.json",
+    "inclusion-proofs.json",
+    "evidence.json",
+    "README.txt",
+)
+
+
+def audit_pack(
+    certificate: Certificate, *, rows: Sequence[LedgerRow], csv: bytes, pdf: bytes
+) -> bytes:
+    """The zip (deflated, files at its root) for ``certificate``: ``rows`` and ``csv`` the
+    upstream ledger it commits to, ``pdf`` its rendering."""
+    proofs = inclusion_proofs([row.log_index for row in rows], certificate.tree_size)
+    contents = {
+        "certificate.jwt": certificate.token,
+        "certificate.pdf": pdf,
+        "ledger.csv": csv,
+        "checkpoint.note": certificate.checkpoint,
+        "log-key.txt": f"{log_key.verifier_key()}\n",
+        "did.json": _json(credential_key.did_document()),
+        "inclusion-proofs.json": _json(
+            {
+                "tree_size": certificate.tree_size,
+                "proofs": [
+                    {
+                        "event_hash": row.event_hash,
+                        "leaf_index": row.log_index,
+                        "hashes": [b64(digest) for digest in proof],
+                    }
+                    for row, proof in zip(rows, proofs, strict=True)
+                ],
+            }
+        ),
+        "evidence.json": _json({"documents": list(_evidence(rows))}),
+        "README.txt": readme(certificate),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in FILES:
+            archive.writestr(_entry(name, certificate), contents[name])
+    return buffer.getvalue()
+
+
+def _entry(name: str, certificate: Certificate) -> zipfile.ZipInfo:
+    """Every entry dated at the certificate's issue: the same certificate packs the same way."""
+    moment = certificate.issued_at
+    info = zipfile.ZipInfo(name, date_time=(moment.year, *moment.timetuple()[1:6]))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=1, ensure_ascii=False) + "\n"
+
+
+def _evidence(rows: Iterable[LedgerRow]):
+    for row in rows:
+        for digest in row.evidence:
+            yield {"lot": row.lot, "seq": row.seq, "event_hash": row.event_hash, "sha256": digest}
+
+
+def inclusion_proofs(leaf_indexes: Sequence[int], tree_size: int) -> list[list[bytes]]:
+    """The RFC 9162 inclusion proof of each leaf in the tree of ``tree_size`` leaves."""
+    needed = {
+        node
+        for index in leaf_indexes
+        for start, end in merkle.inclusion_ranges(index, tree_size)
+        for node in merkle.complete_subtrees(start, end)
+    }
+    folded = _folded_tiles({tiles.needed(node)[0] for node in needed})
+
+    def source(nodes: list[merkle.Node]) -> list[bytes]:
+        return [_node(folded, node) for node in nodes]
+
+    return [merkle.inclusion_proof(index, tree_size, source) for index in leaf_indexes]
+
+
+def _folded_tiles(positions: set[tiles.Position]) -> dict[tiles.Position, list[list[bytes]]]:
+    """Each tile's hashes and every complete subtree above them within the tile, by height."""
+    by_level: dict[int, list[int]] = {}
+    for level, index in positions:
+        by_level.setdefault(level, []).append(index)
+    widest = (
+        LogTile.objects.filter(level=OuterRef("level"), index=OuterRef("index"))
+        .order_by("-width")
+        .values("width")[:1]
+    )
+    folded = {}
+    for level, indexes in by_level.items():
+        rows = LogTile.objects.filter(level=level, index__in=indexes, width=Subquery(widest))
+        for index, blob in rows.values_list("index", "hashes"):
+            folded[level, index] = _heights(tiles.hashes_of(bytes(blob)))
+    return folded
+
+
+def _heights(hashes: list[bytes]) -> list[list[bytes]]:
+    heights = [hashes]
+    while len(hashes) > 1:
+        hashes = [merkle.node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes) - 1, 2)]
+        heights.append(hashes)
+    return heights
+
+
+def _node(folded: dict, node: merkle.Node) -> bytes:
+    level, index = node
+    span = level % tiles.TILE_HEIGHT
+    tile_index, offset = divmod(index << span, tiles.TILE_WIDTH)
+    try:
+        return folded[level // tiles.TILE_HEIGHT, tile_index][span][offset >> span]
+    except (KeyError, IndexError):
+        raise LookupError(f"the log does not hold the node {node}") from None
+
+
+README = """\
+AUDIT PACK: certificate of origin {certificate_id}
+Lot {lot}, issued {issued_at}, outcome {outcome} under policy {policy}.
+
+What is in it
+  certificate.jwt        the certificate of origin: a W3C Verifiable Credential (a UN
+                         Transparency Protocol Digital Product Passport 0.6.0) signed as a
+                         VC-JWT (EdDSA, Ed25519) by {did}
+  certificate.pdf        the same certificate for people
+  ledger.csv             every custody event upstream of the lot ({events} rows), in log order:
+                         the credential's traceabilityInformation names its SHA-256
+  checkpoint.note        the signed checkpoint of the transparency log (tree size {tree_size})
+                         the certificate was issued against (= its ledgerCommitment.checkpoint)
+  log-key.txt            the log's verifier key (as /.well-known/ledger-log-key serves it)
+  did.json               the issuer's DID document (as /.well-known/did.json serves it)
+  inclusion-proofs.json  for every CSV row, in CSV order, the RFC 9162 inclusion proof of its
+                         event hash in the log's tree of {tree_size} leaves
+  evidence.json          the SHA-256 of every evidence document the events cite
+  README.txt             this file
+
+Verify it offline
+  The verifier is custody/verify.py of the ledger's source code (with custody/merkle.py,
+  custody/notes.py and custody/credentials.py): Python 3.11+ and the "cryptography" package,
+  no network, no database. From a checkout of the source:
+
+    python -m custody.verify --pack audit-pack-{lot}.zip --key did.json
+
+  (did.json from this pack, or better fetched yourself from {base_url}/.well-known/did.json;
+  add --log-key log-key.txt with the key fetched from {base_url}/.well-known/ledger-log-key
+  to check the checkpoint against a key you did not take from the pack). It checks:
+    - the credential's signature with the DID document's key (the kid must name it);
+    - the SHA-256 of ledger.csv against the credential's hashDigest, its row count against
+      upstreamEvents, the Merkle root over event_hash in log_index order against
+      upstreamMerkleRoot, each lot's hash chain (prev_hash = the previous event's hash), the
+      lot code against the batch number, every origin country against a pickup row;
+    - checkpoint.note against the credential and the log's key;
+    - every inclusion proof against the checkpoint's root.
+  It prints one OK:/FAILED: line per check and exits 0 only if all pass. The certificate
+  alone, with a CSV of your own:
+
+    python -m custody.verify certificate.jwt --key did.json --events ledger.csv
+
+Verify it online
+  {verify_url} shows whether the certificate was revoked or superseded, whether today's
+  ledger still gives the same Merkle root, and whether today's log is consistent with the
+  checkpoint above.
+
+What it may leave out
+  The pack was built for {organization}. Of lots it may not see, ledger.csv leaves the
+  facility, its GLN and the mass empty; every hash, time, country and log index is there, so
+  every check above holds all the same.
+"""
+
+
+def readme(certificate: Certificate) -> str:
+    return README.format(
+        certificate_id=certificate.id,
+        lot=certificate.lot.code,
+        issued_at=certificate.issued_at.isoformat(),
+        outcome=certificate.outcome,
+        policy=certificate.policy,
+        did=credential_key.did(),
+        events=certificate.upstream_events,
+        tree_size=certificate.tree_size,
+        base_url=credential_key.base_url(),
+        verify_url=credential_key.verify_url(certificate.id),
+        organization=certificate.organization.name,
+    )
