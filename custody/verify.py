@@ -174,16 +174,41 @@ def _first_argument(argv: list[str]) -> str | None:
     return None
 
 
+class Unreadable(ValueError):
+    """A file given on the command line that cannot be read as text."""
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _log_key(value: str) -> str:
+    """The verifier key given as a file, or as the text itself (it holds a ``+``)."""
+    return value if "+" in value else _read_text(value)
+
+
 def _sources(args) -> Sources:
     def read(path):
-        return (path, Path(path).read_text()) if path else None
+        return (path, _read_text(path)) if path else None
 
     return Sources(
         did_document=read(args.key),
         token=read(args.certificate),
-        events=(args.events, Path(args.events).read_bytes()) if args.events else None,
+        events=(args.events, _read_bytes(args.events)) if args.events else None,
         pack=(args.pack, args.pack) if args.pack else None,
-        log_key=(f"--log-key {args.log_key}", _text(args.log_key)) if args.log_key else None,
+        log_key=(f"--log-key {args.log_key}", _log_key(args.log_key)) if args.log_key else None,
     )
 
 
@@ -196,8 +221,8 @@ def check_certificate(argv: list[str]) -> int:
         command.error("give the issuer's DID document: --key did.json")
     try:
         report = verify_certificate(_sources(args))
-    except OSError as exc:
-        print(f"FAILED: cannot read {exc.filename}: {exc.strerror}")
+    except Unreadable as exc:
+        print(f"FAILED: {exc}")
         print("NOT VERIFIED: 1 check(s) failed")
         return 1
     print(report.text(), end="")

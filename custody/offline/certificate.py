@@ -159,7 +159,10 @@ def _credential(report: Report, token, did_document) -> Statement | None:
     except credentials.InvalidCredential as exc:
         report.fail(f"{token_label} does not verify with {method} of {did_label}: {exc}")
         return None
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        report.fail(f"{token_label} does not state a certificate of origin: no {exc}")
+        return None
+    except (IndexError, TypeError, ValueError, RecursionError) as exc:
         report.fail(f"{token_label} does not state a certificate of origin: {exc}")
         return None
     issuer = _issuer(credential)
@@ -253,7 +256,7 @@ def _rows(report: Report, statement: Statement, label: str, rows: list[ledger.Ro
     )
     lots = {row.lot for row in rows}
     report.check(
-        f"each of the {len(lots)} lots' rows in {label} chain from seq 1",
+        f"the rows of each of the {len(lots)} lots in {label} chain from seq 1",
         _in(label, ledger.chain_problems(rows)),
     )
     report.check(

@@ -24,10 +24,15 @@ def _unb64url(text: str) -> bytes:
 
 
 def header(token: str) -> dict:
-    """The protected header of a compact JWS, unverified: it only says which key to try."""
+    """The protected header of a compact JWS, unverified: it only says which key to try. Each
+    part must be canonical base64url (no padding, no stray bits in the last character), so that
+    no two tokens carry the same signed bytes: one changed character is a changed token."""
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise Refused(f"a compact JWS has 3 parts separated by dots, this one {len(parts)}")
+    for name, part in zip(("header", "payload", "signature"), parts, strict=True):
+        if base64.urlsafe_b64encode(_unb64url(part)).rstrip(b"=").decode() != part:
+            raise Refused(f"its {name} is not canonical base64url")
     try:
         value = json.loads(_unb64url(parts[0]))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

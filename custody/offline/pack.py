@@ -3,6 +3,7 @@ with a size cap, and nothing ever written to disk. A name such as ``../x`` is re
 careless ``unzip`` would write outside its folder) and never read; a member larger than the
 cap (a zip bomb declares a small file and inflates a huge one) is refused at the cap."""
 
+import struct
 import zipfile
 import zlib
 from pathlib import PurePosixPath
@@ -24,7 +25,17 @@ MEMBERS = (
 # fills memory.
 MEMBER_LIMIT = 256 * 2**20
 TOTAL_LIMIT = 512 * 2**20
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
+# What zipfile raises on a damaged or crafted archive (a bad offset is a ValueError: "negative
+# seek value"), besides OSError for a file that is not there.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
 
 
 class Unreadable(ValueError):

@@ -4,6 +4,7 @@ or key, and any hostile pack (a name outside its root, a member too large), fail
 that says what and where, and exit code 1."""
 
 import base64
+import io
 import json
 import shlex
 import subprocess
@@ -13,9 +14,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custody import credentials, merkle, notes, verify
 from custody.offline import pack as pack_module
+from custody.offline.certificate import Sources, verify_certificate
 
 from .offline_artifacts import CERTIFICATE_ID, DID, KID, LOG_ORIGIN, LOT, Artifacts, artifacts
 
@@ -23,9 +27,12 @@ REPO = Path(__file__).resolve().parents[2]
 VERIFIED = f"VERIFIED: certificate {CERTIFICATE_ID} for lot {LOT}, verified under dfars-domestic@3"
 
 
-@pytest.fixture(scope="module")
+MADE = artifacts()
+
+
+@pytest.fixture
 def made() -> Artifacts:
-    return artifacts()
+    return MADE
 
 
 class Run:
@@ -67,7 +74,7 @@ def test_the_pack_verifies_every_check_with_the_files_alone(run, made):
         "has the SHA-256 the credential names",
         "has 8 rows, the credential's upstreamEvents",
         "are in log-index order",
-        "each of the 3 lots' rows",
+        "the rows of each of the 3 lots",
         f"the events of lot {LOT}",
         "every origin country the credential states (US, CA)",
         "checkpoint.note in",
@@ -263,6 +270,35 @@ def test_a_member_over_the_size_cap_is_not_read(run, made, monkeypatch):
         f"FAILED: evidence.json in {run.folder / 'audit.zip'} is larger than 1 MB (the "
         "verifier's cap: 1 MB a file, 512 MB in all): not read"
     ]
+
+
+SIGNED = ("certificate.jwt", "ledger.csv", "checkpoint.note", "log-key.txt")
+
+
+def _verified(pack: bytes) -> bool:
+    did = ("did.json", MADE.files["did.json"].decode())
+    report = verify_certificate(Sources(did_document=did, pack=("pack.zip", io.BytesIO(pack))))
+    return report.failures == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(SIGNED), st.integers(min_value=0), st.integers(1, 255))
+def test_any_changed_byte_of_what_the_certificate_commits_to_fails(name, at, delta):
+    data = bytearray(MADE.files[name])
+    at %= len(data)
+    data[at] = (data[at] + delta) % 256
+
+    assert not _verified(MADE.changed({name: bytes(data)}).zip())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0), st.integers(1, 255))
+def test_a_damaged_zip_is_a_report_never_a_traceback(at, delta):
+    data = bytearray(MADE.zip())
+    at %= len(data)
+    data[at] = (data[at] + delta) % 256
+
+    _verified(bytes(data))  # passes (a timestamp changed) or fails, and returns
 
 
 def test_a_wrong_command_line_is_a_usage_error(run):
