@@ -242,6 +242,28 @@ def test_a_proof_of_another_leaf_fails_for_its_row(run, made):
     assert "is not leaf 9 of the checkpoint of 20 leaves" in failed(lines)[0]
 
 
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            lambda doc: doc["proofs"][0].update(hashes=[[1]]),
+            "row 1 (lot SRC-001 seq 1, log index 2",
+        ),
+        (lambda doc: doc["proofs"][0].update(hashes=["AA=="]), "a hash of 1 bytes"),
+        (lambda doc: doc.update(tree_size=19), "a tree of 19 leaves, the checkpoint of 20"),
+        (lambda doc: doc.update(proofs={}), "not an object with a list of proofs"),
+        (lambda doc: doc["proofs"].pop(), "7 proofs for 8 rows"),
+    ],
+)
+def test_malformed_proofs_are_failed_lines(run, made, change, problem):
+    document = json.loads(made.files["inclusion-proofs.json"])
+    change(document)
+    code, lines = run.pack(made.changed({"inclusion-proofs.json": json.dumps(document).encode()}))
+
+    assert code == 1
+    assert len(failed(lines)) == 1 and problem in failed(lines)[0], lines
+
+
 def test_a_pack_without_its_proofs_fails(run, made):
     code, lines = run.pack(made.changed({"inclusion-proofs.json": None}))
 
