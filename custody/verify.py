@@ -6,6 +6,9 @@ auditor checks what the ledger published with nothing but the log's public key.
     python -m custody.verify checkpoint  --key log.key checkpoint.note
     python -m custody.verify inclusion   --key log.key --checkpoint checkpoint.note proof.json
     python -m custody.verify consistency --key log.key --old old.note --new new.note proof.json
+    python -m custody.verify certificate.jwt --key did.json [--events ledger.csv]
+                             [--pack audit.zip] [--log-key log-key.txt]
+    python -m custody.verify --pack audit.zip [--key did.json] [--log-key log-key.txt]
 
 ``--key`` is the verifier key (``/.well-known/ledger-log-key``), as a file or as the text
 itself. A checkpoint is the signed note (``GET /api/v1/log/checkpoint?format=note``) or that
@@ -13,6 +16,11 @@ endpoint's JSON. A proof is the JSON of ``GET /api/v1/log/proof/inclusion`` or
 ``/consistency``; when it carries the signed checkpoint(s) of its tree size(s), they may stand
 in for ``--checkpoint`` / ``--new``, and are checked with the same key. Exits 0 when everything
 verifies, 1 (saying what failed) otherwise.
+
+A certificate of origin (its VC-JWT, the ledger export it names, its audit pack) is checked by
+``custody.offline``, here only wired to the command line: ``--key`` is then the issuer's DID
+document, and the report prints one ``OK:``/``FAILED:`` line per check and a verdict line. Exit
+codes: 0 every check passed, 1 one failed, 2 the command line is wrong.
 """
 
 import argparse
@@ -22,6 +30,10 @@ import sys
 from pathlib import Path
 
 from . import merkle, notes
+from .offline.certificate import Sources, verify_certificate
+
+LOG_COMMANDS = ("checkpoint", "inclusion", "consistency")
+CERTIFICATE_OPTIONS = ("--key", "--events", "--pack", "--log-key")
 
 
 class Failed(Exception):
@@ -134,7 +146,93 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def certificate_parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m custody.verify",
+        description="Check a certificate of origin, its ledger export and its audit pack "
+        "offline. The log's own proofs: python -m custody.verify --key LOG_KEY "
+        f"{{{','.join(LOG_COMMANDS)}}} ... (--help after the command).",
+    )
+    main.add_argument("certificate", nargs="?", help="the VC-JWT (default: the pack's own)")
+    main.add_argument("--key", help="the issuer's DID document, did.json (default: the pack's)")
+    main.add_argument("--events", help="the ledger export, ledger.csv")
+    main.add_argument("--pack", help="the audit pack, audit-pack-<LOT>.zip (read, never unzipped)")
+    main.add_argument("--log-key", help="the log's verifier key (default: the pack's)")
+    return main
+
+
+def _first_argument(argv: list[str]) -> str | None:
+    """The first word that is not an option or an option's value: a log command or not."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if word in CERTIFICATE_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+class Unreadable(ValueError):
+    """A file given on the command line that cannot be read as text."""
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _log_key(value: str) -> str:
+    """The verifier key given as a file, or as the text itself (it holds a ``+``)."""
+    return value if "+" in value else _read_text(value)
+
+
+def _sources(args) -> Sources:
+    def read(path):
+        return (path, _read_text(path)) if path else None
+
+    return Sources(
+        did_document=read(args.key),
+        token=read(args.certificate),
+        events=(args.events, _read_bytes(args.events)) if args.events else None,
+        pack=(args.pack, args.pack) if args.pack else None,
+        log_key=(f"--log-key {args.log_key}", _log_key(args.log_key)) if args.log_key else None,
+    )
+
+
+def check_certificate(argv: list[str]) -> int:
+    command = certificate_parser()
+    args = command.parse_args(argv)
+    if not (args.certificate or args.pack):
+        command.error("give the certificate (certificate.jwt) or --pack")
+    if not (args.key or args.pack):
+        command.error("give the issuer's DID document: --key did.json")
+    try:
+        report = verify_certificate(_sources(args))
+    except Unreadable as exc:
+        print(f"FAILED: {exc}")
+        print("NOT VERIFIED: 1 check(s) failed")
+        return 1
+    print(report.text(), end="")
+    return 1 if report.failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if _first_argument(argv) not in LOG_COMMANDS:
+        return check_certificate(argv)
     args = parser().parse_args(argv)
     try:
         args.vkey = _text(args.vkey).strip()
