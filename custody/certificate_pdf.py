@@ -257,10 +257,10 @@ def _genealogy(genealogy: dict, root: str) -> list:
 def _route(route: list[dict]) -> list:
     """One row per facility (or country, where the facility is not disclosed): a thousand lots
     through the same carrier are one stop of the route."""
-    stops: dict[tuple, dict] = defaultdict(lambda: {"lots": [], "kinds": set(), "dates": []})
+    stops: dict[tuple, dict] = defaultdict(lambda: {"lots": {}, "kinds": set(), "dates": []})
     for leg in route:
         stop = stops[(leg["facility"], leg["country"])]
-        stop["lots"].append(leg["lot"])
+        stop["lots"][leg["lot"]] = None  # each lot once, in the order of its first stay
         stop["kinds"].update(leg["kinds"])
         stop["dates"] += [date for date in (leg["first"], leg["last"]) if date]
     rows = []
@@ -271,8 +271,8 @@ def _route(route: list[dict]) -> list:
         name = facility or f"A facility in {country} (not disclosed)"
         kinds = ", ".join(sorted(kind.replace("_", " ") for kind in stop["kinds"]))
         dates = stop["dates"] or [DASH]
-        rows.append([_p(name), country or DASH, min(dates), max(dates), _p(_lots(stop["lots"]))])
-        rows[-1].append(_p(kinds))
+        lots = _p(_lots(list(stop["lots"])))
+        rows.append([_p(name), country or DASH, min(dates), max(dates), lots, _p(kinds)])
     header = ["Facility", "Country", "From", "To", "Lots", "Events"]
     table = _table(header, rows, [140, 44, 56, 56, 110, WIDTH - 406])
     return [_h2("Route: every facility and country the material passed through"), table]

@@ -136,3 +136,17 @@ def test_a_genealogy_too_wide_for_the_page_is_summarized_too():
     assert drawing.width <= WIDTH and drawing.height <= 560
     pdf = render_certificate(certificate_document(genealogy=genealogy))
     assert "Summarized by depth" in "\n".join(pages_text(pdf))
+
+
+def test_a_lot_with_two_stays_at_undisclosed_facilities_of_one_country_is_named_once():
+    document = certificate_document()
+    stay = {"lot": "MIX-01", "facility": None, "country": "CA", "kinds": ["weighed"]}
+    document["route"] = [
+        stay | {"first": "2026-10-20", "last": "2026-10-20"},
+        stay | {"first": "2026-10-22", "last": "2026-10-23"},
+    ]
+    text = "\n".join(pages_text(render_certificate(document)))
+    route = text[text.index("Route:") : text.index("Mass balance per step")]
+    stop = "A facility in CA (not disclosed)\nCA\n2026-10-20\n2026-10-23\nMIX-01\nweighed"
+    assert stop in route
+    assert route.count("MIX-01") == 1
