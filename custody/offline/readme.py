@@ -6,6 +6,10 @@ README = """\
 Audit pack for lot {lot}, certificate of origin {certificate}
 {underline}
 
+Issued {issued_at} for {organization}: {outcome} under origin policy {policy}. The ledger
+export holds {events} events, committed to by the transparency log's checkpoint of {tree_size}
+leaves.
+
 This zip is everything needed to check the certificate without trusting the platform that
 issued it, and without a network connection:
 
@@ -32,11 +36,11 @@ From the folder that holds "custody", with this zip beside it (no need to unzip 
 
   python -m custody.verify --pack audit-pack-{lot}.zip --key did.json
 
-where did.json is the issuer's DID document fetched from the platform itself: the issuer in the
-credential is did:web:HOST, its document is at https://HOST/.well-known/did.json. Leave out
---key to use the pack's own did.json (the report then says so): that proves the pack is
-consistent, not who signed it. Likewise --log-key log-key.txt, fetched from
-https://HOST/.well-known/ledger-log-key, instead of the pack's log-key.txt. To check another
+where did.json is the issuer's DID document fetched from the platform itself, at
+{base_url}/.well-known/did.json (the credential's issuer is {did}). Leave out --key to use
+the pack's own did.json (the report then says so): that proves the pack is consistent, not who
+signed it. Likewise --log-key log-key.txt, fetched from {base_url}/.well-known/ledger-log-key,
+instead of the pack's log-key.txt. To check another
 copy of the credential or of the export against the pack, add it:
 
   python -m custody.verify certificate.jwt --key did.json --pack audit-pack-{lot}.zip
@@ -57,12 +61,26 @@ What it checks, one line each ("OK: ..." or "FAILED: ..."):
 The last line is "VERIFIED: certificate {certificate} for lot {lot}, <outcome> under <policy>"
 and the exit code 0, or "NOT VERIFIED: <n> check(s) failed" and the exit code 1.
 
-Whether the certificate was revoked or superseded since, and whether today's ledger still
-gives the same Merkle root, the platform's public page says: the credential's id, the address
-in the PDF's QR code (/verify/{certificate}).
+Verify it online
+----------------
+Whether the certificate was revoked or superseded since, whether today's ledger still gives
+the same Merkle root and whether today's log is consistent with the checkpoint, the platform's
+public page says, at the credential's id and the address in the PDF's QR code:
+{verify_url}
+
+What it may leave out
+---------------------
+The pack was built for {organization}. Of lots it may not see, ledger.csv leaves the facility,
+its GLN and the mass empty; every hash, time, country and log index is there, so every check
+above holds all the same.
 """
 
 
-def pack_readme(lot_code: str, certificate_id: str) -> str:
+def pack_readme(lot_code: str, certificate_id: str, **about: object) -> str:
+    """The README of the pack of ``certificate_id``. ``about`` fills in what the issuer knows:
+    ``issued_at``, ``organization``, ``outcome``, ``policy``, ``events``, ``tree_size``,
+    ``base_url``, ``did``, ``verify_url``."""
     title = f"Audit pack for lot {lot_code}, certificate of origin {certificate_id}"
-    return README.format(lot=lot_code, certificate=certificate_id, underline="=" * len(title))
+    return README.format(
+        lot=lot_code, certificate=certificate_id, underline="=" * len(title), **about
+    )

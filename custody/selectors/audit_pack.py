@@ -17,8 +17,9 @@ from django.db.models import OuterRef, Subquery
 
 from .. import merkle, tiles
 from ..models import Certificate, LogTile
+from ..offline.readme import pack_readme
 from . import credential_key, log_key
-from .certificates import LedgerRow
+from .certificates import LedgerRow, iso_time
 from .transparency_log import b64
 
 FILES = (
@@ -141,67 +142,13 @@ def _node(folded: dict, node: merkle.Node) -> bytes:
         raise LookupError(f"the log does not hold the node {node}") from None
 
 
-README = """\
-AUDIT PACK: certificate of origin {certificate_id}
-Lot {lot}, issued {issued_at}, outcome {outcome} under policy {policy}.
-
-What is in it
-  certificate.jwt        the certificate of origin: a W3C Verifiable Credential (a UN
-                         Transparency Protocol Digital Product Passport 0.6.0) signed as a
-                         VC-JWT (EdDSA, Ed25519) by {did}
-  certificate.pdf        the same certificate for people
-  ledger.csv             every custody event upstream of the lot ({events} rows), in log order:
-                         the credential's traceabilityInformation names its SHA-256
-  checkpoint.note        the signed checkpoint of the transparency log (tree size {tree_size})
-                         the certificate was issued against (= its ledgerCommitment.checkpoint)
-  log-key.txt            the log's verifier key (as /.well-known/ledger-log-key serves it)
-  did.json               the issuer's DID document (as /.well-known/did.json serves it)
-  inclusion-proofs.json  for every CSV row, in CSV order, the RFC 9162 inclusion proof of its
-                         event hash in the log's tree of {tree_size} leaves
-  evidence.json          the SHA-256 of every evidence document the events cite
-  README.txt             this file
-
-Verify it offline
-  The verifier is custody/verify.py of the ledger's source code (with custody/merkle.py,
-  custody/notes.py and custody/credentials.py): Python 3.11+ and the "cryptography" package,
-  no network, no database. From a checkout of the source:
-
-    python -m custody.verify --pack audit-pack-{lot}.zip --key did.json
-
-  (did.json from this pack, or better fetched yourself from {base_url}/.well-known/did.json;
-  add --log-key log-key.txt with the key fetched from {base_url}/.well-known/ledger-log-key
-  to check the checkpoint against a key you did not take from the pack). It checks:
-    - the credential's signature with the DID document's key (the kid must name it);
-    - the SHA-256 of ledger.csv against the credential's hashDigest, its row count against
-      upstreamEvents, the Merkle root over event_hash in log_index order against
-      upstreamMerkleRoot, each lot's hash chain (prev_hash = the previous event's hash), the
-      lot code against the batch number, every origin country against a pickup row;
-    - checkpoint.note against the credential and the log's key;
-    - every inclusion proof against the checkpoint's root.
-  It prints one OK:/FAILED: line per check and exits 0 only if all pass. The certificate
-  alone, with a CSV of your own:
-
-    python -m custody.verify certificate.jwt --key did.json --events ledger.csv
-
-Verify it online
-  {verify_url} shows whether the certificate was revoked or superseded, whether today's
-  ledger still gives the same Merkle root, and whether today's log is consistent with the
-  checkpoint above.
-
-What it may leave out
-  The pack was built for {organization}. Of lots it may not see, ledger.csv leaves the
-  facility, its GLN and the mass empty; every hash, time, country and log index is there, so
-  every check above holds all the same.
-"""
-
-
 def readme(certificate: Certificate) -> str:
-    return README.format(
-        certificate_id=certificate.id,
-        lot=certificate.lot.code,
-        issued_at=certificate.issued_at.isoformat(),
+    return pack_readme(
+        certificate.lot.code,
+        str(certificate.id),
+        issued_at=iso_time(certificate.issued_at),
         outcome=certificate.outcome,
-        policy=certificate.policy,
+        policy=str(certificate.policy),
         did=credential_key.did(),
         events=certificate.upstream_events,
         tree_size=certificate.tree_size,

@@ -182,6 +182,18 @@ def artifacts() -> Artifacts:
         "did.json": json.dumps(did_document, indent=2).encode(),
         "inclusion-proofs.json": json.dumps(proofs_document(rows, leaves)).encode(),
         "evidence.json": json.dumps(evidence_document(rows)).encode(),
-        "README.txt": pack_readme(LOT, CERTIFICATE_ID).encode(),
+        "README.txt": pack_readme(
+            LOT,
+            CERTIFICATE_ID,
+            issued_at="2026-11-29T10:30:05Z",
+            organization="Acme Magnets",
+            outcome="verified",
+            policy="dfars-domestic@3",
+            events=len(rows),
+            tree_size=len(leaves),
+            base_url=BASE_URL,
+            did=DID,
+            verify_url=f"{BASE_URL}/verify/{CERTIFICATE_ID}",
+        ).encode(),
     }
     return Artifacts(files, signing_key, log_key)
