@@ -229,6 +229,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "EventKindEnum": "custody.models.EventKind",
+        "ReportKindEnum": "custody.models.ReportKind",
         "TransformationKindEnum": ["split", "merge", "process"],
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: /api/docs/ works offline.

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from custody import pages
 from custody.api import errors
 from custody.api.log import log_public_key
 
@@ -28,6 +29,14 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path(".well-known/ledger-log-key", log_public_key, name="log-public-key"),
+    path(".well-known/did.json", pages.did_json, name="did-json"),
+    path("verify/<str:certificate_id>", pages.verify_page, name="verify-certificate"),
+    path(
+        "verify/<str:certificate_id>/credential.jwt",
+        pages.credential_jwt,
+        name="verify-credential",
+    ),
+    path("verify/<str:certificate_id>/ledger.csv", pages.ledger_csv, name="verify-ledger-csv"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
 ]

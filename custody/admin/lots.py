@@ -19,6 +19,7 @@ from ..errors import DomainError
 from ..models import Asset, Lot
 from ..selectors.lot_page import LotPage, lot_page
 from ..services.stored_verdicts import reassess_lot
+from .certificates import issue_certificates
 from .common import ReadOnlyAdmin, operator_membership
 from .timeline import timeline_rows
 
@@ -211,7 +212,7 @@ class LotAdmin(ReadOnlyAdmin):
         ),
         ("Ledger head", {"fields": [("head_seq", "last_occurred_at"), "head_hash"]}),
     ]
-    actions = ["quarantine_lots", "release_lots", "reassess_verdicts"]
+    actions = ["quarantine_lots", "release_lots", "reassess_verdicts", issue_certificates]
 
     def get_queryset(self, request):
         return (

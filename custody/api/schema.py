@@ -79,6 +79,7 @@ WRITE_ERRORS = {
 
 # Reads that answer more than READ_ERRORS, by operation id.
 MORE_READ_ERRORS = {
+    "reports_download": {"409": "`report_not_ready`: the report is not done yet."},
     "log_checkpoint": {"409": "`log_empty`: no event has been integrated into the log yet."},
     "log_inclusion_proof": {
         "409": "`log_empty`, or `event_not_yet_in_log`: committed, not yet integrated; ask "

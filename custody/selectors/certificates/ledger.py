@@ -18,8 +18,9 @@ from django.db.models import OuterRef
 from recyclers.models import Organization
 
 from ... import merkle
+from ...errors import DomainError, ErrorCode
 from ...hashing import content_hash, event_content, format_mass, format_time
-from ...models import CustodyEvent, Lot
+from ...models import Certificate, CustodyEvent, Lot
 from ..genealogy import upstream
 from ..transparency_log import log_index_of
 from ..verdicts.reference import ReferenceData
@@ -188,6 +189,26 @@ def upstream_root(event_hashes: Sequence[str]) -> str:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def issued_ledger_csv(certificate: Certificate) -> bytes:
+    """The ledger export a certificate names (its ``SecureLink``), rebuilt from the ledger for
+    its organization and tree size. Bytes that no longer hash as the credential says are
+    refused (``certificate_ledger_changed``): different bytes under the same link would read
+    as the certificate's own."""
+    rows = [
+        row
+        for row in upstream_ledger(certificate.lot, certificate.organization)
+        if row.log_index is not None and row.log_index < certificate.tree_size
+    ]
+    data = ledger_csv(rows)
+    if sha256(data) != certificate.ledger_sha256:
+        raise DomainError(
+            ErrorCode.CERTIFICATE_LEDGER_CHANGED,
+            "The upstream ledger no longer gives the export this certificate names: see its "
+            "verification page.",
+        )
+    return data
 
 
 class RecomputedEvent(NamedTuple):
