@@ -31,10 +31,6 @@ from ..custody.test_credentials import EDDSA_NAME_IS_DEPRECATED
 from ..factories import MembershipFactory
 from .test_reports_api import client_for, delivered, request_report  # noqa: F401 (fixtures)
 
-# The certificate form of the offline verifier (``--pack``, ``--events``) lands with its own
-# branch; until it is merged, the end-to-end test below cannot pass and says why.
-VERIFIER_READS_PACKS = "--pack" in offline.parser().format_help()
-
 
 @pytest.fixture
 def certificate(chain, delivered):  # noqa: F811
@@ -183,11 +179,6 @@ def test_the_did_document_verifies_a_credential_issued_through_the_api(
     assert json.loads(verified.payload)["id"] == report["verify_url"]
 
 
-@pytest.mark.xfail(
-    not VERIFIER_READS_PACKS,
-    reason="pending: the offline verifier's certificate form (--pack) is on another branch",
-    strict=True,
-)
 def test_an_audit_pack_from_the_api_verifies_offline_and_a_changed_byte_does_not(
     chain,
     delivered,  # noqa: F811
