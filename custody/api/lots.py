@@ -1,6 +1,7 @@
 """``/lots/``: a partner's lots, each lot action (``POST /lots/{code}/<action>/``), its events,
 trace and verdict. Every lot outside the caller's knowledge is a 404, as if it did not exist."""
 
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -85,7 +86,18 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Lot.objects.none()
         organization = request_actor(self.request).organization
-        return visible_lots(organization).select_related(*LOT_RELATIONS)
+        return visible_lots(organization, self._page_start()).select_related(*LOT_RELATIONS)
+
+    def _page_start(self) -> Q | None:
+        """Where the list's page starts, as a condition on lot ids (pages go by id, newest
+        first), for the visibility record to be read from there (``visible_lots``)."""
+        if self.action != "list":
+            return None
+        cursor = self.paginator.decode_cursor(self.request)
+        if cursor is None or cursor.position is None:
+            return None
+        position = int(cursor.position)
+        return Q(lot_id__gt=position) if cursor.reverse else Q(lot_id__lt=position)
 
     def get_object(self):
         """One lot by code, if the caller may see it: a 404 either way, so that a lot the

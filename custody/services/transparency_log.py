@@ -9,9 +9,11 @@
   their transaction had not committed yet), in id order, gives each event the next log index,
   and in one transaction appends: the tiles that changed (``custody.tiles``: 256 hashes a
   row, a few rows per thousand leaves), the runs of consecutive ids that map events to leaves
-  (one row per batch unless ids were skipped), a batch record and a signed checkpoint. It
-  writes no row per event and deletes nothing. Only committed events can be taken, so log
-  indexes follow commit order: an event integrated later always gets a larger index.
+  (one row per batch unless ids were skipped), the partners' feed entries of the events taken
+  (``write_feed``: one per event and partner that may see it, in log order), a batch record
+  and a signed checkpoint. The log itself has no row per event, and nothing is deleted. Only
+  committed events can be taken, so log indexes follow commit order: an event integrated later
+  always gets a larger index, and a feed entry written later a larger id.
 * Within one lot the log keeps the chain's order: a writer appends to a lot only after the
   lot's previous writer committed, so its event has a larger id, and is taken with or after it.
 
@@ -33,6 +35,7 @@ from .. import merkle, notes, tiles
 from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
 from ..selectors.log_key import key_name, signing_key
 from ..selectors.transparency_log import latest_batch, node_source, widest_tiles
+from .visibility import write_feed
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
         rows = tiles.new_tiles(size, b"".join(leaves), nodes, partial)
         _insert(LogTile, ["level", "index", "width", "hashes"], rows)
         _insert(LogRun, ["first_event_id", "last_event_id", "first_index"], runs)
+        write_feed(runs)
         LogBatch.objects.create(
             tree_size=frontier.size,
             watermark=max(watermark, event_ids[-1]),
