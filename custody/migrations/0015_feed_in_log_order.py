@@ -1,5 +1,5 @@
 """The partners' feeds in commit order: their entries are written by the transparency log's
-integrator, in log order (``custody.services.visibility.write_feed``), no longer in the ledger
+integrator, in log order (``custody.services.transparency_log.write_feed``), no longer in the ledger
 transaction, and need no hold-back, so they lose the time they were written. The entries written
 before are rewritten from the log, in its order, by the same function the integrator calls;
 events not yet in the log get theirs when they enter it. Feed cursors issued before this
@@ -9,7 +9,7 @@ partner reads its feed again from the start (README, "Partner API")."""
 from django.db import migrations
 
 from custody import db_triggers
-from custody.services.visibility import write_feed
+from custody.services.transparency_log import write_feed
 
 # Runs per call: the events of a few batches of the log at most.
 RUNS = 200

@@ -44,7 +44,7 @@ class LotVisibility(models.Model):
 class FeedEntry(models.Model):
     """One event in one partner's feed (``GET /api/v1/events/``), which pages entries by id.
 
-    Written by the transparency log's integrator (``custody.services.visibility.write_feed``)
+    Written by the transparency log's integrator (``custody.services.transparency_log.write_feed``)
     for each event it takes, in log order, which is commit order: one entry per partner that
     may see the event's lot as of that event, and, for the event that granted a partner the
     lot, one for each of the lot's earlier events, right before it. Only the integrator writes

@@ -32,10 +32,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import merkle, notes, tiles
-from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
+from ..models import CustodyEvent, FeedEntry, LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
 from ..selectors.log_key import key_name, signing_key
 from ..selectors.transparency_log import latest_batch, node_source, widest_tiles
-from .visibility import write_feed
+from .visibility import feed_entries
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +209,15 @@ def _untaken(gaps: list[list[int]], runs: list[tuple[int, int, int]]) -> list[li
     for first, last, seen in gaps:
         result += [[a, b, seen] for a, b in tiles.gaps(first, last, runs)]
     return result
+
+
+def write_feed(runs: list[tuple[int, int, int]]) -> None:
+    """Append the partners' feed entries of the events of these runs (``feed_entries``), in
+    their order, in one statement (a binary COPY on PostgreSQL). An entry's id is its place in
+    its feed: only the integrator writes entries, one integration at a time, each committing
+    before the next takes an id, so an entry written later has a larger id and commits after
+    every smaller one."""
+    _insert(FeedEntry, ["organization_id", "event_id"], feed_entries(runs))
 
 
 def _insert(model, names: list[str], rows: list[tuple]) -> None:

@@ -6,8 +6,9 @@ held or processed (``facility``), that dispatches the lot to one of them or that
 one of them (``counterparty_facility`` of a dispatch, a delivery, or a correction of a
 dispatch's destination). It keeps seeing it: a lot in transit leaves transit only when its
 destination receives it. ``record_visibility`` writes a ``LotVisibility`` the first time, in the
-ledger transaction. ``write_feed`` runs in the integrator's: for each event the log takes, in log
-order (commit order), one feed entry per partner that may see its lot as of that event, and,
+ledger transaction. ``feed_entries`` says what the log's integrator appends to the feeds (in its
+transaction, ``transparency_log.write_feed``): for each event the log takes, in log order (commit
+order), one feed entry per partner that may see its lot as of that event, and,
 right before the event that granted a partner the lot, one for each of the lot's earlier
 events. Operators and auditors see everything and get neither.
 """
@@ -19,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from recyclers.models import SEES_EVERYTHING, Facility, Organization
 
-from ..models import CustodyEvent, EventKind, FeedEntry, LotVisibility
+from ..models import CustodyEvent, EventKind, LotVisibility
 
 # Kinds whose counterparty facility's organization may see the lot from then on (a correction
 # names one when it corrects the destination of the lot's open dispatch).
@@ -140,19 +141,3 @@ def _histories(granting: list[tuple[int, int]]) -> defaultdict[int, list[int]]:
             if pk < granting_pk:
                 history[granting_pk].append(pk)
     return history
-
-
-def write_feed(runs: Sequence[tuple[int, int, int]]) -> int:
-    """Append the feed entries of the events just taken into the log (the integrator's
-    transaction, under its lock). Entry ids are feed positions: only the integrator writes
-    entries, one integration at a time, each committing before the next takes an id, so an
-    entry written later has a larger id and commits after every smaller one. Returns how many."""
-    entries = feed_entries(runs)
-    FeedEntry.objects.bulk_create(
-        [
-            FeedEntry(organization_id=organization, event_id=event)
-            for organization, event in entries
-        ],
-        batch_size=10_000,
-    )
-    return len(entries)
