@@ -86,13 +86,21 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Lot.objects.none()
         organization = request_actor(self.request).organization
-        return visible_lots(organization, self._page_start()).select_related(*LOT_RELATIONS)
+        if self.action != "list":
+            return visible_lots(organization).select_related(*LOT_RELATIONS)
+        # The page's facilities are attached after it is read (``list``): joined to the lots,
+        # PostgreSQL joined every lot before the visibility record cut them to a page.
+        return visible_lots(organization, self._page_start()).prefetch_related("verdict")
+
+    def list(self, request, *args, **kwargs):
+        """The caller's lots, newest first, a page at a time."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        attach_facilities(*page)
+        return self.get_paginated_response(LotSerializer(page, many=True).data)
 
     def _page_start(self) -> Q | None:
         """Where the list's page starts, as a condition on lot ids (pages go by id, newest
         first), for the visibility record to be read from there (``visible_lots``)."""
-        if self.action != "list":
-            return None
         cursor = self.paginator.decode_cursor(self.request)
         if cursor is None or cursor.position is None:
             return None
