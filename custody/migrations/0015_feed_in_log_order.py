@@ -6,7 +6,7 @@ events not yet in the log get theirs when they enter it. Feed cursors issued bef
 migration name entries that no longer exist: the API answers them 400 ``stale_cursor``, and the
 partner reads its feed again from the start (README, "Partner API")."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 from custody import db_triggers
 from custody.services.transparency_log import write_feed
@@ -33,6 +33,15 @@ def rewrite(apps, schema_editor):
     write_feed(chunk)
 
 
+def stamp(apps, schema_editor):
+    """Reversed: the entries, in log order, get the time their event was recorded."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {db_triggers.FEED_ENTRIES} SET recorded_at = (SELECT e.recorded_at FROM "
+            f"{db_triggers.EVENTS} e WHERE e.id = {db_triggers.FEED_ENTRIES}.event_id)"
+        )
+
+
 def drop(apps, schema_editor):
     db_triggers.drop(schema_editor.connection, tables=[db_triggers.FEED_ENTRIES])
 
@@ -46,6 +55,12 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(drop, install),
+        # Nullable first, so that a reversal can add the column back to the entries, then
+        # stamp them, then make it required again.
+        migrations.AlterField(
+            model_name="feedentry", name="recorded_at", field=models.DateTimeField(null=True)
+        ),
+        migrations.RunPython(migrations.RunPython.noop, stamp),
         migrations.RemoveField(model_name="feedentry", name="recorded_at"),
         migrations.RunPython(rewrite, migrations.RunPython.noop),
         migrations.RunPython(install, drop),
