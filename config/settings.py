@@ -210,9 +210,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "custody.api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-# The event feed holds back events this young, so that no slower transaction commits an
-# older id behind a partner's cursor.
-FEED_SETTLE_SECONDS = int(os.environ.get("FEED_SETTLE_SECONDS", "5"))
 # How long a partner may retry a write and get its first answer back.
 IDEMPOTENCY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")))
 # The largest request body the API reads (JSON or CSV); a larger one is a 413.

@@ -24,7 +24,6 @@ STORAGES = {
 }
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["*"]
-FEED_SETTLE_SECONDS = 0  # tests read the feed right after writing; one test sets it back
 # Tests post webhooks to receivers on 127.0.0.1 over http; the refusal tests turn it off.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
 # A fixed key signs the log's checkpoints in tests (production keeps its own, out of the repo).

@@ -2,27 +2,35 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.pagination import Cursor
+from rest_framework.pagination import CursorPagination as DRFCursorPagination
 from rest_framework.response import Response
 
 from .. import services
 from ..models import CustodyEvent, Lot
-from ..selectors.transparency_log import logged_events
-from ..selectors.visibility import lots_named, settled_events, unknown_lots
+from ..selectors.transparency_log import feed
+from ..selectors.visibility import lots_named, unknown_lots
 from .auth import request_actor
 from .common import EVENT_RELATIONS, idempotency_key, parsed, parsed_query
 from .idempotency import idempotent
 from .inputs import BatchInput
-from .pagination import CursorPagination
+from .pagination import CursorPagination, is_position
 from .serializers import EventSerializer, attach_facilities, with_log_index
 
 
 class FeedQuery(serializers.Serializer):
     order = serializers.ChoiceField(
-        choices=["written", "log"],
+        choices=["log", "written"],
         required=False,
-        help_text="`log`: by log index (commit order), no hold-back. Default `written`.",
+        help_text="The feed has one order, the log's (commit order); `written` and `log` are "
+        "kept as names of it for clients that send them.",
     )
+
+
+# A feed cursor's position starts with this mark: a cursor from before the feed was in log
+# order (migration custody.0015) has none, and is refused rather than read as a position.
+FEED_MARK = "L"
 
 
 class BatchResult(serializers.Serializer):
@@ -30,13 +38,10 @@ class BatchResult(serializers.Serializer):
 
 
 class EventFeed(generics.ListAPIView):
-    """``GET``: every event the caller may see, each once, resumable from the cursor it was
-    given: in the order it was written, and the history of a lot that becomes visible to the
-    caller when it does. ``POST``: record a batch of lot actions.
-
-    What was written in the last ``FEED_SETTLE_SECONDS`` is held back: ids are taken when a
-    transaction inserts, not when it commits, so a younger event could otherwise be read before
-    an older one commits, and a cursor that moved past its id would never see it."""
+    """``GET``: every event the caller may see, each once, in commit order (the transparency
+    log's), resumable from the cursor it was given, with the history of a lot that becomes
+    visible to the caller right before the event that showed it. ``POST``: record a batch of
+    lot actions."""
 
     serializer_class = EventSerializer
 
@@ -60,7 +65,37 @@ class EventFeed(generics.ListAPIView):
         return Response({"events": EventSerializer(events, many=True).data}, status=201)
 
     class pagination_class(CursorPagination):
-        ordering = "position"  # the place in the caller's feed (``settled_events``)
+        ordering = "position"  # the place in the caller's feed (``transparency_log.feed``)
+
+        def encode_cursor(self, cursor):
+            if cursor.position is not None:
+                cursor = cursor._replace(position=f"{FEED_MARK}{cursor.position}")
+            return super().encode_cursor(cursor)
+
+        def decode_cursor(self, request):
+            """A cursor this feed gave: its position is marked; one from before migration
+            ``custody.0015`` is a 400 ``stale_cursor`` saying what to do."""
+            try:
+                cursor = DRFCursorPagination.decode_cursor(self, request)
+            except NotFound:  # not base64, not a cursor at all
+                cursor = None
+                marked = False
+            else:
+                if cursor is None or cursor.position is None:
+                    return cursor
+                marked = cursor.position.startswith(FEED_MARK)
+                position = cursor.position[len(FEED_MARK) :]
+                if marked and is_position(position):
+                    return cursor._replace(position=position)
+            if marked or cursor is None or not is_position(cursor.position):
+                message, code = "Not a cursor this API gave.", "invalid_cursor"
+            else:
+                message, code = (
+                    "A cursor from before the feed was in commit order: read the feed again "
+                    "without a cursor, and skip the events you have (by uuid).",
+                    "stale_cursor",
+                )
+            raise ValidationError({self.cursor_query_param: [ErrorDetail(message, code=code)]})
 
         def get_next_link(self):
             """Never null: at the end of the feed, a cursor after its last event (or where
@@ -75,20 +110,17 @@ class EventFeed(generics.ListAPIView):
 
     @extend_schema(parameters=[FeedQuery])
     def get(self, request, *args, **kwargs):
-        """Every event the caller may see, each once, from the cursor on. ``order=log``: in log
-        order (commit order), each event once it is in the transparency log, nothing held back;
-        by default, in the order written, less the last ``FEED_SETTLE_SECONDS``. A cursor
-        belongs to its order."""
+        """Every event the caller may see, each once, from the cursor on, in log order (commit
+        order): each event once it is in the transparency log (within about
+        ``LOG_INTEGRATE_SECONDS``), nothing held back."""
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
-        if parsed_query(FeedQuery, self.request).get("order") == "log":
-            events = logged_events(organization, self._forward_page())
-        else:
-            events = settled_events(organization)
+        parsed_query(FeedQuery, self.request)  # an unknown order is a 400
+        events = feed(organization, self._forward_page())
         return with_log_index(events.select_related(*EVENT_RELATIONS))
 
     def _forward_page(self) -> tuple[int, int] | None:

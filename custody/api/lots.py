@@ -1,6 +1,7 @@
 """``/lots/``: a partner's lots, each lot action (``POST /lots/{code}/<action>/``), its events,
 trace and verdict. Every lot outside the caller's knowledge is a 404, as if it did not exist."""
 
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -85,7 +86,26 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Lot.objects.none()
         organization = request_actor(self.request).organization
-        return visible_lots(organization).select_related(*LOT_RELATIONS)
+        if self.action != "list":
+            return visible_lots(organization).select_related(*LOT_RELATIONS)
+        # The page's facilities are attached after it is read (``list``): joined to the lots,
+        # PostgreSQL joined every lot before the visibility record cut them to a page.
+        return visible_lots(organization, self._page_start()).prefetch_related("verdict")
+
+    def list(self, request, *args, **kwargs):
+        """The caller's lots, newest first, a page at a time."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        attach_facilities(*page)
+        return self.get_paginated_response(LotSerializer(page, many=True).data)
+
+    def _page_start(self) -> Q | None:
+        """Where the list's page starts, as a condition on lot ids (pages go by id, newest
+        first), for the visibility record to be read from there (``visible_lots``)."""
+        cursor = self.paginator.decode_cursor(self.request)
+        if cursor is None or cursor.position is None:
+            return None
+        position = int(cursor.position)
+        return Q(lot_id__gt=position) if cursor.reverse else Q(lot_id__lt=position)
 
     def get_object(self):
         """One lot by code, if the caller may see it: a 404 either way, so that a lot the

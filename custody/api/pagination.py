@@ -36,11 +36,11 @@ class CursorPagination(pagination.CursorPagination):
         except NotFound:
             cursor = None
         else:
-            if cursor is None or cursor.position is None or _is_position(cursor.position):
+            if cursor is None or cursor.position is None or is_position(cursor.position):
                 return cursor
         message = ErrorDetail("Not a cursor this API gave.", code="invalid_cursor")
         raise ValidationError({self.cursor_query_param: [message]})
 
 
-def _is_position(text: str) -> bool:
+def is_position(text: str) -> bool:
     return POSITION.fullmatch(text) is not None and int(text) in INT64

@@ -1,6 +1,7 @@
 """Least knowledge as a record (DESIGN invariant 8): which partner may see which lot, and each
-partner's event feed. Data only; both tables are append-only (triggers, migration 0010) and
-written by ``custody.services`` in the ledger transaction of the events they follow from."""
+partner's event feed. Data only; both tables are append-only (triggers, migration 0010),
+written by ``custody.services``: the visibility in the ledger transaction of the event that
+grants it, the feed as the transparency log integrates the events (migration 0015)."""
 
 from django.db import models
 
@@ -43,12 +44,13 @@ class LotVisibility(models.Model):
 class FeedEntry(models.Model):
     """One event in one partner's feed (``GET /api/v1/events/``), which pages entries by id.
 
-    An entry is written for each new event to every partner that may see its lot after it, and,
-    when a lot becomes visible to a partner, for each of the lot's earlier events: so a partner
-    that reads its feed to the end still gets the history of a lot it is dispatched later.
-    ``recorded_at`` is when the entry was written (the record time of the events written with
-    it): the feed holds entries back by it, since ids are taken at insert, not at commit, and an
-    entry for an old event is as young as the transaction that wrote it."""
+    Written by the transparency log's integrator (``custody.services.transparency_log.write_feed``)
+    for each event it takes, in log order, which is commit order: one entry per partner that
+    may see the event's lot as of that event, and, for the event that granted a partner the
+    lot, one for each of the lot's earlier events, right before it. Only the integrator writes
+    entries, one integration at a time, so an entry's id is its place in the feed: an entry
+    with a larger id committed after every entry with a smaller one, and a reader whose cursor
+    stands at an id has missed nothing below it."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="feed_entries", db_index=False
@@ -60,7 +62,6 @@ class FeedEntry(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         verbose_name_plural = "feed entries"

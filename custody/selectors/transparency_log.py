@@ -9,7 +9,6 @@ from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -17,13 +16,12 @@ from django.db.models import (
     Subquery,
     When,
 )
-from django.db.models.functions import Greatest
 
 from recyclers.models import Organization
 
 from .. import merkle, tiles
 from ..errors import DomainError, ErrorCode
-from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogRun, LogTile, LotVisibility
+from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogRun, LogTile
 from .visibility import visible_lots
 
 
@@ -238,11 +236,6 @@ def log_indexes(event_ids: Iterable[int]) -> dict[int, int]:
     return indexes
 
 
-# A partner's feed position in log order: (the log index at which the entry came, the event's
-# own index), as one integer. Holds while the log has fewer than 2**31 leaves.
-FEED_SHIFT = 2**32
-
-
 def events_at_indexes(first: int, last: int) -> Q:
     """A condition on events: those at the log indexes ``first`` to ``last``, by event id
     (the runs that overlap those indexes, read down their index from ``last``)."""
@@ -258,44 +251,29 @@ def events_at_indexes(first: int, last: int) -> Q:
     return condition
 
 
-def logged_events(
-    organization: Organization, page: tuple[int, int] | None = None
-) -> QuerySet[CustodyEvent]:
-    """The event feed in log order, which is commit order: every event the organization may
+def feed(organization: Organization, page: tuple[int, int] | None = None) -> QuerySet[CustodyEvent]:
+    """The event feed, in log order, which is commit order: every event the organization may
     see once it is in the log, in the order of ``position``, held back by nothing.
 
-    An operator's or auditor's position is the event's log index. A partner's entries come in
-    the order of the event that brought them: its own log index, or, for the history of a lot
-    that became visible to it, the index of the event that granted it, the history right before
-    that event. A transaction committed after a reader's page has larger indexes than every
-    event on it, so no cursor ever moves past an entry that commits later.
+    A partner's position is its feed entry's id (``FeedEntry``, written by the integrator in
+    log order): the history of a lot that became visible to it comes right before the event
+    that granted it. An operator's or auditor's is the event's log index. A transaction
+    committed after a reader's page gets larger positions than every event on it, so no cursor
+    ever moves past an entry that commits later.
 
     ``page`` (the position a forward page starts after, and its size) lets an operator's page
-    read only the events at those indexes, found from the runs, not every event's index."""
+    read only the events at those indexes, found from the runs; a partner's page reads its
+    entries' index from the cursor on. Either costs the same whatever the ledger's size."""
+    if not organization.sees_everything:
+        # One join: the annotation reuses the filter's join to the organization's entries.
+        return CustodyEvent.objects.filter(feed_entries__organization=organization).annotate(
+            position=F("feed_entries__id")
+        )
     events = CustodyEvent.objects.annotate(event_index=log_index_of(OuterRef("pk"))).filter(
         event_index__isnull=False
     )
-    if organization.sees_everything:
-        if page is not None:
-            after, size = page
-            # One more than the page: the paginator looks for it to know a next page exists.
-            events = events.filter(events_at_indexes(after + 1, after + size + 1))
-        return events.annotate(position=F("event_index"))
-    granted = LotVisibility.objects.filter(organization=organization, lot=OuterRef("lot_id"))
-    return (
-        events.filter(feed_entries__organization=organization)
-        .annotate(
-            grant_index=Subquery(
-                granted.annotate(at=log_index_of(OuterRef("granted_by_id"))).values("at")[:1]
-            ),
-        )
-        .filter(grant_index__isnull=False)
-        .annotate(
-            # Named a bigint: past 2**31 Django would take a position for an overflow and
-            # match nothing.
-            position=ExpressionWrapper(
-                Greatest("event_index", "grant_index") * FEED_SHIFT + F("event_index"),
-                output_field=BigIntegerField(),
-            )
-        )
-    )
+    if page is not None:
+        after, size = page
+        # One more than the page: the paginator looks for it to know a next page exists.
+        events = events.filter(events_at_indexes(after + 1, after + size + 1))
+    return events.annotate(position=F("event_index"))

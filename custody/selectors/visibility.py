@@ -1,4 +1,5 @@
-"""Least knowledge (DESIGN invariant 8): which lots an organization may see, and its event feed.
+"""Least knowledge (DESIGN invariant 8): which lots an organization may see, and who may see an
+event (a webhook's audience).
 
 Operators and auditors see every lot. A partner sees a lot it has held (any event at one of its
 facilities), a lot whose open dispatch names one of its facilities, and a lot delivered to it.
@@ -8,25 +9,30 @@ every question here reads that record. ``visible_lots_by_rule`` states the rule 
 events; the tests hold the record equal to it at every step of a lot's life.
 """
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 
-from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from recyclers.models import SEES_EVERYTHING, Organization
+from recyclers.models import Organization
 
 from ..errors import DomainError, ErrorCode
 from ..models import CustodyEvent, EventKind, Lot, LotStatus, LotVisibility
 
 
-def visible_lots(organization: Organization) -> QuerySet[Lot]:
-    """Every lot the organization may see; every other lot does not exist for it."""
+def visible_lots(organization: Organization, within: Q | None = None) -> QuerySet[Lot]:
+    """Every lot the organization may see; every other lot does not exist for it.
+
+    ``within`` (a condition on ``lot_id``: where a page of lots by id starts) is also asked of
+    the visibility record, so that a partner's page reads its own record's index from there,
+    whatever the ledger's size and its share of it: PostgreSQL does not carry a range on the
+    lot's id over to the record's."""
     lots = Lot.objects.all()
     if organization.sees_everything:
         return lots
     recorded = LotVisibility.objects.filter(lot=OuterRef("pk"), organization=organization)
+    if within is not None:
+        recorded = recorded.filter(within)
     return lots.filter(Exists(recorded))
 
 
@@ -46,24 +52,6 @@ def visible_lots_by_rule(organization: Organization) -> QuerySet[Lot]:
     )
     inbound = Q(status=LotStatus.IN_TRANSIT, destination__organization=organization)
     return lots.filter(Exists(held) | inbound | Exists(named))
-
-
-def settled_events(organization: Organization) -> QuerySet[CustodyEvent]:
-    """The event feed: every event the organization may see, once, in the order of
-    ``position``, less those written in the last ``FEED_SETTLE_SECONDS``.
-
-    An operator's or auditor's feed is every event, by id. A partner's is its feed entries, by
-    entry id: an event of a lot it may see, or an earlier event of a lot it has just been
-    granted (the history of a lot dispatched to it after it read past that history). Ids are
-    taken when a transaction inserts, not when it commits, so a younger row could otherwise be
-    read before an older one commits, and a cursor that moved past its id would never see it."""
-    settled = timezone.now() - timedelta(seconds=settings.FEED_SETTLE_SECONDS)
-    if organization.sees_everything:
-        return CustodyEvent.objects.filter(recorded_at__lte=settled).annotate(position=F("pk"))
-    # One join: the annotation reuses the filter's join to the organization's entries.
-    return CustodyEvent.objects.filter(
-        feed_entries__organization=organization, feed_entries__recorded_at__lte=settled
-    ).annotate(position=F("feed_entries__id"))
 
 
 def lots_named(organization: Organization, codes: Iterable[str]) -> dict[str, Lot]:
@@ -101,12 +89,22 @@ def may_see_lot_ids(organization: Organization, lot_ids: Iterable[int]) -> set[i
     return set(recorded.values_list("lot_id", flat=True))
 
 
-def sees_lot(lot: Lot, organization_field: str) -> Q:
-    """The same rule seen from the lot: a filter on rows whose ``organization_field`` names an
-    organization, keeping those that may see ``lot`` (one query for any number of them)."""
-    organization = OuterRef(organization_field)
-    everything = Organization.roles.through.objects.filter(
-        organization=organization, organizationrole__in=SEES_EVERYTHING
-    )
-    recorded = LotVisibility.objects.filter(lot_id=lot.pk, organization=organization)
-    return Q(Exists(everything)) | Q(Exists(recorded))
+def lot_audiences(events: Sequence[CustodyEvent], partners: set[int]) -> dict[int, set[int]]:
+    """``{event id: those of the partners that may see its lot as of that event}``, in one query
+    whatever the number of events and partners: a partner sees an event if its visibility of
+    the lot was granted by that event or an earlier one (within a lot, ids follow the chain).
+    The events are inserted (they have ids); operators and auditors are not asked."""
+    audiences = {event.pk: set() for event in events}
+    if not partners or not events:
+        return audiences
+    granted = defaultdict(list)
+    rows = LotVisibility.objects.filter(
+        lot_id__in={event.lot_id for event in events}, organization_id__in=partners
+    ).values_list("lot_id", "organization_id", "granted_by_id")
+    for lot, organization, granted_by in rows:
+        granted[lot].append((organization, granted_by))
+    for event in events:
+        audiences[event.pk] = {
+            organization for organization, by in granted[event.lot_id] if by <= event.pk
+        }
+    return audiences

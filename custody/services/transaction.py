@@ -76,8 +76,8 @@ class PendingWrites:
 
     def flush(self) -> None:
         """Insert the staged events, store their lots' new state, record who may now see
-        their lots with the partners' feed entries, write their webhook deliveries to the
-        outbox (whose audiences read that record)."""
+        their lots, write their webhook deliveries to the outbox (whose audiences read that
+        record). The partners' feed entries come when the events enter the log."""
         if not self.events:
             return
         events, self.events = self.events, []
@@ -105,9 +105,7 @@ class PendingWrites:
 
 
 def _seal(events: list[CustodyEvent], lots: list[Lot]) -> None:
-    """Stamp the record time as the events are written and chain their hashes: the event feed
-    holds events back by record time, and a record time older than the moment the insert took
-    the event's id would shorten that hold-back by however long a batch ran."""
+    """Stamp the record time as the events are written and chain their hashes."""
     now = timezone.now()
     heads: dict[int, str] = {}
     for event in events:

@@ -9,9 +9,11 @@
   their transaction had not committed yet), in id order, gives each event the next log index,
   and in one transaction appends: the tiles that changed (``custody.tiles``: 256 hashes a
   row, a few rows per thousand leaves), the runs of consecutive ids that map events to leaves
-  (one row per batch unless ids were skipped), a batch record and a signed checkpoint. It
-  writes no row per event and deletes nothing. Only committed events can be taken, so log
-  indexes follow commit order: an event integrated later always gets a larger index.
+  (one row per batch unless ids were skipped), the partners' feed entries of the events taken
+  (``write_feed``: one per event and partner that may see it, in log order), a batch record
+  and a signed checkpoint. The log itself has no row per event, and nothing is deleted. Only
+  committed events can be taken, so log indexes follow commit order: an event integrated later
+  always gets a larger index, and a feed entry written later a larger id.
 * Within one lot the log keeps the chain's order: a writer appends to a lot only after the
   lot's previous writer committed, so its event has a larger id, and is taken with or after it.
 
@@ -30,9 +32,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import merkle, notes, tiles
-from ..models import CustodyEvent, LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
+from ..models import CustodyEvent, FeedEntry, LogBatch, LogCheckpoint, LogEntry, LogRun, LogTile
 from ..selectors.log_key import key_name, signing_key
 from ..selectors.transparency_log import latest_batch, node_source, widest_tiles
+from .visibility import feed_entries
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ def integrate_log(max_events: int | None = None) -> LogCheckpoint | None:
         rows = tiles.new_tiles(size, b"".join(leaves), nodes, partial)
         _insert(LogTile, ["level", "index", "width", "hashes"], rows)
         _insert(LogRun, ["first_event_id", "last_event_id", "first_index"], runs)
+        write_feed(runs)
         LogBatch.objects.create(
             tree_size=frontier.size,
             watermark=max(watermark, event_ids[-1]),
@@ -205,6 +209,15 @@ def _untaken(gaps: list[list[int]], runs: list[tuple[int, int, int]]) -> list[li
     for first, last, seen in gaps:
         result += [[a, b, seen] for a, b in tiles.gaps(first, last, runs)]
     return result
+
+
+def write_feed(runs: list[tuple[int, int, int]]) -> None:
+    """Append the partners' feed entries of the events of these runs (``feed_entries``), in
+    their order, in one statement (a binary COPY on PostgreSQL). An entry's id is its place in
+    its feed: only the integrator writes entries, one integration at a time, each committing
+    before the next takes an id, so an entry written later has a larger id and commits after
+    every smaller one."""
+    _insert(FeedEntry, ["organization_id", "event_id"], feed_entries(runs))
 
 
 def _insert(model, names: list[str], rows: list[tuple]) -> None:

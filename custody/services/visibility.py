@@ -1,23 +1,26 @@
-"""Least knowledge as a record (DESIGN invariant 8), written with the events it follows from.
+"""Least knowledge as a record (DESIGN invariant 8), written with the events it follows from,
+and the partners' feeds, written as the events enter the transparency log.
 
 A partner may see a lot from the first event that names one of its facilities where the lot is
 held or processed (``facility``), that dispatches the lot to one of them or that delivers it to
 one of them (``counterparty_facility`` of a dispatch, a delivery, or a correction of a
-dispatch's destination). It keeps seeing it: a lot in
-transit leaves transit only when its destination receives it. ``record_visibility`` writes a
-``LotVisibility`` the first time, and the partners' feed entries: one per new event and partner
-that may see its lot after it, and, for a partner that has just been granted a lot, one for each
-of the lot's earlier events. Operators and auditors see everything and get neither.
+dispatch's destination). It keeps seeing it: a lot in transit leaves transit only when its
+destination receives it. ``record_visibility`` writes a ``LotVisibility`` the first time, in the
+ledger transaction. ``feed_entries`` says what the log's integrator appends to the feeds (in its
+transaction, ``transparency_log.write_feed``): for each event the log takes, in log order (commit
+order), one feed entry per partner that may see its lot as of that event, and,
+right before the event that granted a partner the lot, one for each of the lot's earlier
+events. Operators and auditors see everything and get neither.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 
 from recyclers.models import SEES_EVERYTHING, Facility, Organization
 
-from ..models import CustodyEvent, EventKind, FeedEntry, LotVisibility
+from ..models import CustodyEvent, EventKind, LotVisibility
 
 # Kinds whose counterparty facility's organization may see the lot from then on (a correction
 # names one when it corrects the destination of the lot's open dispatch).
@@ -33,17 +36,16 @@ def granted_facilities(event: CustodyEvent) -> list[int]:
 
 
 def record_visibility(events: Sequence[CustodyEvent]) -> None:
-    """Write the visibility the events grant and the feed entries they make, for events just
-    inserted (with their ids and record time), in a few statements whatever their number:
-    read who sees their lots and which partners their facilities belong to, insert the new
-    visibility, read the earlier events of lots newly granted, insert the entries."""
-    now = events[0].recorded_at
+    """Write the visibility the events grant, for events just inserted (with their ids and
+    record time), in three statements whatever their number: read who sees their lots and which
+    partners their facilities belong to, insert the new visibility."""
     partner_of = _partners_of(
         {pk for event in events for pk in granted_facilities(event)}
     )  # facility id -> organization id, for partners' facilities only
+    if not partner_of:
+        return
     seers = _seers({event.lot_id for event in events if event.seq > 1})
     grants: list[LotVisibility] = []
-    audiences: list[tuple[CustodyEvent, list[int]]] = []
     for event in events:
         seeing = seers[event.lot_id]
         for facility in granted_facilities(event):
@@ -55,27 +57,10 @@ def record_visibility(events: Sequence[CustodyEvent]) -> None:
                         organization_id=organization,
                         lot_id=event.lot_id,
                         granted_by=event,
-                        created_at=now,
+                        created_at=event.recorded_at,
                     )
                 )
-        audiences.append((event, sorted(seeing)))
     LotVisibility.objects.bulk_create(grants)
-    earlier = _earlier_events([grant for grant in grants if grant.granted_by.seq > 1])
-    entries = []
-    granted_at = defaultdict(list)
-    for grant in grants:
-        granted_at[grant.granted_by_id].append(grant)
-    for event, audience in audiences:
-        for grant in granted_at[event.pk]:  # the lot's history first, in its order
-            entries += [
-                FeedEntry(organization_id=grant.organization_id, event_id=pk, recorded_at=now)
-                for pk in earlier.get((grant.lot_id, event.seq), ())
-            ]
-        entries += [
-            FeedEntry(organization_id=organization, event_id=event.pk, recorded_at=now)
-            for organization in audience
-        ]
-    FeedEntry.objects.bulk_create(entries)
 
 
 def _partners_of(facility_ids: set[int]) -> dict[int, int]:
@@ -105,21 +90,54 @@ def _seers(lot_ids: set[int]) -> defaultdict[int, set[int]]:
     return seers
 
 
-def _earlier_events(grants: list[LotVisibility]) -> dict[tuple[int, int], list[int]]:
-    """``{(lot, seq of the granting event): ids of the lot's events before it, in order}``."""
-    if not grants:
-        return {}
-    wanted = defaultdict(set)
-    for grant in grants:
-        wanted[grant.lot_id].add(grant.granted_by.seq)
+def feed_entries(runs: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """The feed entries ``(organization, event)`` the events of these runs (``(first event id,
+    last event id, first log index)``, in log order) bring, in the order they enter each feed.
+
+    An event comes to each partner whose ``LotVisibility`` of its lot was granted by it or by an
+    earlier event of the lot (within a lot, ids follow the chain). The event that granted it
+    brings the lot's earlier events first, in their order: they entered the log before it (a
+    lot's writer appends only after the previous one committed), when the partner could not yet
+    see them. Two statements whatever the number of events: the events with who sees them, and
+    the history of the lots granted."""
+    if not runs:
+        return []
+    taken = Q()
+    for first, last, _ in runs:
+        taken |= Q(lot__events__pk__range=(first, last))
     rows = (
-        CustodyEvent.objects.filter(lot_id__in=wanted, seq__lt=max(map(max, wanted.values())))
-        .order_by("lot_id", "seq")
-        .values_list("lot_id", "seq", "pk")
+        LotVisibility.objects.filter(taken, granted_by_id__lte=F("lot__events__pk"))
+        .order_by("lot__events__pk", "organization_id")
+        .values_list(
+            "lot__events__pk", "lot__events__seq", "lot_id", "organization_id", "granted_by_id"
+        )
     )
-    earlier = defaultdict(list)
-    for lot, seq, pk in rows:
-        for granting_seq in wanted[lot]:
-            if seq < granting_seq:
-                earlier[(lot, granting_seq)].append(pk)
-    return earlier
+    seen = list(rows)
+    history = _histories([(lot, pk) for pk, seq, lot, _, by in seen if by == pk and seq > 1])
+    entries = []
+    for pk, _, _, organization, granted_by in seen:
+        if granted_by == pk:
+            entries += [(organization, earlier) for earlier in history[pk]]
+        entries.append((organization, pk))
+    return entries
+
+
+def _histories(granting: list[tuple[int, int]]) -> defaultdict[int, list[int]]:
+    """``{granting event: ids of its lot's events before it, in order}`` for these ``(lot,
+    granting event)``, in one query."""
+    history = defaultdict(list)
+    if not granting:
+        return history
+    wanted = defaultdict(list)
+    for lot, pk in granting:
+        wanted[lot].append(pk)
+    rows = (
+        CustodyEvent.objects.filter(lot_id__in=wanted, pk__lt=max(pk for _, pk in granting))
+        .order_by("lot_id", "pk")
+        .values_list("lot_id", "pk")
+    )
+    for lot, pk in rows:
+        for granting_pk in wanted[lot]:
+            if pk < granting_pk:
+                history[granting_pk].append(pk)
+    return history

@@ -11,13 +11,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from recyclers.models import Organization
+from recyclers.models import SEES_EVERYTHING, Organization
 
 from ..models import CustodyEvent, DeliveryStatus, WebhookDelivery, WebhookSubscription
-from ..selectors.visibility import sees_lot
+from ..selectors.visibility import lot_audiences
 from . import webhook_http
 from .webhook_targets import TargetRefused, resolve_target
 
@@ -28,41 +28,31 @@ MAX_ATTEMPTS = 8
 
 def queue_deliveries(events: Sequence[CustodyEvent]) -> list[WebhookDelivery]:
     """Write one delivery per event and subscription that wants its kind and may see its lot
-    (as the lot stands once the events are recorded: visibility only grows). A deactivated
-    organization's subscriptions stop with its keys."""
+    as of that event (an event before the one that showed a partner the lot is not sent to
+    it: the lot's history comes in its feed). A deactivated organization's subscriptions stop
+    with its keys. Three statements whatever the number of events and subscribers: the
+    subscriptions, with whether their organization sees everything; who of the others may
+    see the events' lots, from the visibility record; the deliveries."""
+    everything = Organization.roles.through.objects.filter(
+        organization=OuterRef("organization_id"), organizationrole__in=SEES_EVERYTHING
+    )
     subscriptions = list(
-        WebhookSubscription.objects.filter(is_active=True, organization__is_active=True)
+        WebhookSubscription.objects.filter(is_active=True, organization__is_active=True).annotate(
+            sees_everything=Exists(everything)
+        )
     )
     if not subscriptions:
         return []
-    deliveries = []
-    for event in events:
-        wanting = [subscription for subscription in subscriptions if subscription.wants(event.kind)]
-        if not wanting:
-            continue
-        audience = _may_see_lot(event, {subscription.organization_id for subscription in wanting})
-        deliveries += [
-            WebhookDelivery(subscription=subscription, event=event)
-            for subscription in wanting
-            if subscription.organization_id in audience
-        ]
+    partners = {s.organization_id for s in subscriptions if not s.sees_everything}
+    audiences = lot_audiences(events, partners)
+    deliveries = [
+        WebhookDelivery(subscription=subscription, event=event)
+        for event in events
+        for subscription in subscriptions
+        if subscription.wants(event.kind)
+        and (subscription.sees_everything or subscription.organization_id in audiences[event.pk])
+    ]
     return WebhookDelivery.objects.bulk_create(deliveries)
-
-
-def _may_see_lot(event: CustodyEvent, organization_ids: set[int]) -> set[int]:
-    """Which of these organizations may see the event's lot. The organizations of the
-    facilities the event names may (they hold it, held it, or it is on its way to or delivered
-    to them); the rest are asked of the database, in one query."""
-    named = {
-        facility.organization_id
-        for facility in (event.facility, event.counterparty_facility)
-        if facility is not None
-    }
-    others = organization_ids - named
-    if others:
-        seeing = Organization.objects.filter(pk__in=others).filter(sees_lot(event.lot, "pk"))
-        named |= set(seeing.values_list("pk", flat=True))
-    return named & organization_ids
 
 
 # How the outbox hands a transaction's deliveries to Celery: ``custody.tasks`` sets it when it

@@ -8,14 +8,20 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from custody import services
 from custody.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from custody.selectors.visibility import visible_lots_by_rule
 from custody.services import webhooks
 from custody.services.webhooks import signature
 from custody.tasks import deliver_webhooks, send_due_webhooks
+from recyclers.models import Organization
 
+from ..conftest import drive_manifest
+from ..factories import OrganizationFactory
 from .test_batch_api import URL
 from .test_write_api import keyed, post
 from .webhook_receiver import Receiver
@@ -215,3 +221,96 @@ def test_a_worker_and_the_sweeper_never_send_one_delivery_twice(
     assert deliver_webhooks(ids) == 1
     assert sorted(sent) == ids
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_each_event_goes_to_the_subscribers_the_rule_lets_see_its_lot_as_of_that_event(
+    chain, pickup
+):
+    """Every organization subscribes; through a lot's life, each event's deliveries go to
+    exactly the organizations that, by the rule read from the events (DESIGN invariant 8), may
+    see the lot once it is recorded. In a batch, as of each event: the weighing before the
+    dispatch that shows the recycler the lot is not sent to it (its feed brings it)."""
+    everyone = list(Organization.objects.all())
+    for organization in everyone:
+        WebhookSubscription.objects.create(organization=organization, url="http://127.0.0.1:9/")
+    source, recycler = chain.actor(chain.source), chain.actor(chain.recycler)
+
+    def by_rule(lot) -> set[str]:
+        return {o.slug for o in everyone if visible_lots_by_rule(o).filter(pk=lot.pk).exists()}
+
+    def told(event) -> set[str]:
+        return set(event.deliveries.values_list("subscription__organization__slug", flat=True))
+
+    steps = [
+        lambda: services.dispatch_lot(actor=source, lot=pickup, destination=chain.plant),
+        lambda: services.receive_lot(
+            actor=recycler, lot=pickup, measured_mass_kg=Decimal("2"), seals_intact=True
+        ),
+        lambda: services.deliver_lot(actor=recycler, lot=pickup, buyer_facility=chain.buyer_plant),
+    ]
+    for step in steps:
+        event = step()
+        assert told(event) == by_rule(pickup), event.kind
+    other = services.register_pickup(
+        actor=source,
+        facility=chain.data_center,
+        material="hdd",
+        mass_kg=Decimal("1"),
+        assets=drive_manifest(1),
+    )
+    weighed, dispatched = services.record_batch(
+        actor=source,
+        actions=[
+            services.LotAction(other, "weigh", {"mass_kg": Decimal("1.1")}),
+            services.LotAction(other, "dispatch", {"destination": chain.plant}),
+        ],
+    )
+    assert told(dispatched) == by_rule(other)
+    assert told(weighed) == by_rule(other) - {"recycler"}
+
+
+def test_a_batch_decides_its_webhook_audience_in_one_query_whatever_the_subscribers(chain):
+    """A batch of 20 issues as many statements with one subscribing organization as with ten
+    (operators, auditors and partners, each seeing some of the lots or none)."""
+    source = chain.actor(chain.source)
+
+    def statements_of_a_batch() -> int:
+        lots = [
+            services.register_pickup(
+                actor=source,
+                facility=chain.data_center,
+                material="hdd",
+                mass_kg=Decimal("1"),
+                assets=drive_manifest(1),
+            )
+            for _ in range(10)
+        ]
+        actions = [
+            services.LotAction(lot, "weigh", {"mass_kg": Decimal("1.1")}) for lot in lots
+        ] + [services.LotAction(lot, "dispatch", {"destination": chain.plant}) for lot in lots]
+        with CaptureQueriesContext(connection) as statements:
+            services.record_batch(actor=source, actions=actions)
+        return len(statements)
+
+    WebhookSubscription.objects.create(organization=chain.recycler, url="http://127.0.0.1:9/")
+    one = statements_of_a_batch()
+    subscribers = [
+        chain.source,
+        chain.buyer,
+        chain.trader,
+        chain.carrier,
+        chain.operator,
+        chain.auditor,
+        *(OrganizationFactory(slug=f"partner-{n}", roles=["recycler"]) for n in range(3)),
+    ]
+    for organization in subscribers:
+        WebhookSubscription.objects.create(organization=organization, url="http://127.0.0.1:9/")
+    assert WebhookSubscription.objects.values("organization").distinct().count() == 10
+    assert statements_of_a_batch() == one
+    deliveries = WebhookDelivery.objects.filter(event__kind="dispatched")
+    assert {d.subscription.organization.slug for d in deliveries} == {
+        "recycler",
+        "hyperscaler",
+        "operator",
+        "auditor",
+    }

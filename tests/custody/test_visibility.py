@@ -1,10 +1,11 @@
 """Least knowledge (DESIGN invariant 8), written three ways for three uses: ``visible_lots``
-(lists), ``may_see_lots`` and ``may_see`` (the lots a request names) and ``sees_lot`` (who may
-see one lot: webhook audiences). They must agree for every organization at every step of a
-lot's life."""
+(lists), ``may_see_lots`` and ``may_see`` (the lots a request names) and ``lot_audiences`` (who
+may see an event: webhook audiences). They must agree for every organization at every step of a
+lot's life, and so must the partners' feeds, written as the log integrates."""
 
 import importlib
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps as django_apps
@@ -14,21 +15,33 @@ from custody import db_triggers, services
 from custody.models import CustodyEvent, FeedEntry, Lot, LotVisibility
 from custody.selectors.genealogy import transformation_outputs
 from custody.selectors.visibility import (
+    lot_audiences,
     may_see,
     may_see_lots,
-    sees_lot,
     visible_lots,
     visible_lots_by_rule,
 )
+from custody.services.transparency_log import integrate_log
 from recyclers.models import Organization
 
 from ..conftest import drive_manifest, ship
 
-BACKFILL = importlib.import_module("custody.migrations.0010_lot_visibility_and_feed")
+REWRITE = importlib.import_module("custody.migrations.0016_feed_in_log_order")
+
+
+def audience(lot) -> set[int]:
+    """Who may see the lot as of its latest event, as a webhook's audience is decided: the
+    organizations that see everything, and the partners the record names."""
+    latest = lot.events.order_by("-seq").first()
+    everyone = Organization.objects.all()
+    partners = {o.pk for o in everyone if not o.sees_everything}
+    return {o.pk for o in everyone if o.sees_everything} | lot_audiences([latest], partners)[
+        latest.pk
+    ]
 
 
 def answers(lot, organizations):
-    seeing = set(Organization.objects.filter(sees_lot(lot, "pk")).values_list("slug", flat=True))
+    seeing = set(Organization.objects.filter(pk__in=audience(lot)).values_list("slug", flat=True))
     return {
         organization.slug: (
             may_see(organization, lot),
@@ -93,9 +106,11 @@ def rule(organization) -> set[int]:
 
 
 def assert_the_record_is_the_rule(step: str) -> None:
-    """For every organization and every lot: the record-based answers are the rule's, and a
-    partner's feed holds every event of the lots it may see, each once (operators and auditors
-    have no feed entries: their feed is every event)."""
+    """For every organization and every lot: the record-based answers are the rule's, and once
+    the log has integrated, a partner's feed holds every event of the lots it may see, each
+    once, each lot's in its order (operators and auditors have no feed entries: their feed is
+    every event)."""
+    integrate_log()
     lots = list(Lot.objects.all())
     organizations = list(Organization.objects.all())
     expected = {organization.pk: rule(organization) for organization in organizations}
@@ -106,17 +121,30 @@ def assert_the_record_is_the_rule(step: str) -> None:
         assert may_see_lots(organization, lots) == seen, where
         assert {lot.pk for lot in lots if may_see(organization, lot)} == seen, where
         fed = list(
-            FeedEntry.objects.filter(organization=organization).values_list("event_id", flat=True)
+            FeedEntry.objects.filter(organization=organization)
+            .order_by("pk")
+            .values_list("event_id", flat=True)
         )
         assert len(fed) == len(set(fed)), where  # each once
+        assert in_chain_order(fed), where
         if organization.sees_everything:
             assert fed == [], where
         else:
             events = CustodyEvent.objects.filter(lot__in=seen).values_list("pk", flat=True)
             assert set(fed) == set(events), where
     for lot in lots:
-        seeing = set(Organization.objects.filter(sees_lot(lot, "pk")).values_list("pk", flat=True))
+        seeing = audience(lot)
         assert seeing == {pk for pk, seen in expected.items() if lot.pk in seen}, (step, lot.code)
+
+
+def in_chain_order(event_ids: list[int]) -> bool:
+    """Lots interleave in a feed, but each lot's events come in the order of its chain."""
+    seqs = dict(CustodyEvent.objects.filter(pk__in=event_ids).values_list("pk", "seq"))
+    lots = dict(CustodyEvent.objects.filter(pk__in=event_ids).values_list("pk", "lot_id"))
+    by_lot = {}
+    for pk in event_ids:
+        by_lot.setdefault(lots[pk], []).append(seqs[pk])
+    return all(seq == list(range(1, len(seq) + 1)) for seq in by_lot.values())
 
 
 def test_the_record_is_the_rule_for_everyone_at_every_step_of_a_lots_life(chain, pickup):
@@ -172,9 +200,9 @@ def test_the_record_is_the_rule_for_everyone_at_every_step_of_a_lots_life(chain,
     assert rule(chain.buyer) == {magnets.pk, shred.pk}
 
 
-def test_the_migration_backfills_what_the_services_write(chain, pickup):
-    """The data migration, run over the same ledger, writes the same record and the same feeds,
-    each partner's in the same order."""
+def test_the_migration_rewrites_the_feeds_as_the_integrator_writes_them(chain, pickup):
+    """Migration 0015, run over the same ledger and log, writes the same feeds, each partner's
+    in the same order; an event not yet in the log gets its entries when it enters it."""
     source, recycler = chain.actor(chain.source), chain.actor(chain.recycler)
     later = services.register_pickup(
         actor=source,
@@ -184,17 +212,17 @@ def test_the_migration_backfills_what_the_services_write(chain, pickup):
         assets=drive_manifest(1),
     )
     services.weigh_lot(actor=source, lot=pickup, mass_kg=Decimal("2.001"))
+    integrate_log()
     for lot in (later, pickup):  # the recycler sees pickup's history after later's events
         ship(chain, lot)
+        integrate_log()
     made = services.split_lot(actor=recycler, lot=pickup, masses=[Decimal("1"), Decimal("1.001")])
     first, _ = transformation_outputs(made)
+    integrate_log()
     services.deliver_lot(actor=recycler, lot=first, buyer_facility=chain.buyer_plant)
 
-    def written():
-        grants = set(
-            LotVisibility.objects.values_list("organization_id", "lot_id", "granted_by_id")
-        )
-        feeds = {
+    def feeds():
+        return {
             organization.pk: list(
                 FeedEntry.objects.filter(organization=organization)
                 .order_by("pk")
@@ -202,25 +230,26 @@ def test_the_migration_backfills_what_the_services_write(chain, pickup):
             )
             for organization in Organization.objects.all()
         }
-        return grants, feeds
 
-    by_services = written()
-    tables = [db_triggers.VISIBILITY, db_triggers.FEED_ENTRIES]
-    db_triggers.drop(connection, tables=tables)
+    by_integrator = feeds()
+    db_triggers.drop(connection, tables=[db_triggers.FEED_ENTRIES])
     try:
-        FeedEntry.objects.all().delete()
-        LotVisibility.objects.all().delete()
+        REWRITE.rewrite(django_apps, SimpleNamespace(connection=connection))
     finally:
-        db_triggers.install(connection, tables=tables)
-    BACKFILL.backfill(django_apps, None)
-    assert written() == by_services
-    assert by_services[1][chain.recycler.pk][:2] == list(
+        db_triggers.install(connection, tables=[db_triggers.FEED_ENTRIES])
+    assert feeds() == by_integrator
+    assert by_integrator[chain.recycler.pk][:2] == list(
         later.events.order_by("seq").values_list("pk", flat=True)[:2]
     )
+    delivered = first.events.get(kind="delivered").pk
+    assert delivered not in by_integrator[chain.buyer.pk]  # not in the log yet
+    integrate_log()
+    assert feeds()[chain.buyer.pk][-1] == delivered
 
 
 def test_the_record_and_the_feed_are_append_only(chain, pickup):
+    integrate_log()
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         LotVisibility.objects.all().delete()
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
-        FeedEntry.objects.update(recorded_at=pickup.created_at)
+        FeedEntry.objects.update(event_id=pickup.events.get().pk)

@@ -1,0 +1,380 @@
+#!/usr/bin/env python
+"""Does a partner's request cost the same on a young ledger and on one with years of history?
+
+Builds two scratch PostgreSQL ledgers the same way (COPY, bypassing the services, with the
+visibility record the services would have written and the feeds and log the integrator writes
+from it): 10,000 events over 2,000 lots, and 1,000,000 events over 200,000 lots. Every lot is
+registered at one data center and dispatched to, received and weighed twice by one of three
+recyclers: a big one holding 25 % of the lots, a small one holding 0.5 %, and the rest. Then,
+through the WSGI handler in process, with each of the two partners' API keys, it times (median
+of ``--repeat`` runs, after one warm-up): the lot list's first and a deep page
+(``page_size=100``), the feed's first and a deep page, a lot's detail and its events, a single
+weigh and a batch of 20 weighs; and, on the small ledger, the statements of a batch of 20 with
+one subscribing organization and with ten. Each ledger is built and measured in a child process
+(one Django per database); the parent prints the table.
+
+Usage: .venv/bin/python benchmarks/growth.py [--small 10000:2000] [--large 1000000:200000]
+Targets: every ratio large/small at most 1.5; the lot list's first page under 50 ms on the large
+ledger; a batch of 20 issues as many statements with 1 as with 10 subscribing organizations.
+"""
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from _setup import scratch_database
+
+EVENTS_PER_LOT = 5
+BIG, SMALL = "big-recycler", "small-recycler"
+TARGET_RATIO, TARGET_FIRST_PAGE_MS = 1.5, 50
+
+
+def share_of(lot_id: int) -> str:
+    """Which recycler a lot goes to: 0.5 % to the small one, 25 % to the big one."""
+    if lot_id % 200 == 0:
+        return SMALL
+    return BIG if lot_id % 4 == 1 else "other-recycler"
+
+
+def build(events: int, lots: int) -> dict:
+    """The organizations, facilities and keys through the ORM; lots, events and the visibility
+    record by COPY; then the log integrated (which writes the feeds), as beat would."""
+    from django.db import connection
+
+    from custody.models import WebhookSubscription
+    from custody.services.transparency_log import integrate_log
+    from recyclers.models import Facility, Organization, OrganizationAPIKey, OrganizationRole
+
+    def organization(slug, role, kind):
+        made = Organization.objects.create(slug=slug, name=slug.title(), country="US")
+        made.roles.set(OrganizationRole.objects.filter(code=role))
+        facility = Facility.objects.create(organization=made, name=slug, kind=kind, country="US")
+        return made, facility
+
+    source, dc = organization("source", "source", "data_center")
+    recyclers = {
+        slug: organization(slug, "recycler", "plant") for slug in (BIG, SMALL, "other-recycler")
+    }
+    keys = {
+        slug: OrganizationAPIKey.objects.create_key(name="bench", organization=made)[1]
+        for slug, (made, _) in recyclers.items()
+        if slug in (BIG, SMALL)
+    }
+    # One subscription (to a closed port): the outbox is active, as in api_capture.
+    WebhookSubscription.objects.create(organization=recyclers[BIG][0], url="http://127.0.0.1:9/h")
+    per_lot = events // lots
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    lot_rows, event_rows, grants = io.StringIO(), io.StringIO(), io.StringIO()
+    event_id = 0
+    for lot_id in range(1, lots + 1):
+        partner, plant = recyclers[share_of(lot_id)]
+        prev = "0" * 64
+        for seq in range(1, per_lot + 1):
+            event_id += 1
+            moment = start + timedelta(seconds=lot_id * 10 + seq)
+            kind, facility, counterparty, actor = {
+                1: ("registered", dc, None, source),
+                2: ("dispatched", dc, plant, source),
+                3: ("received", plant, dc, partner),
+            }.get(seq, ("weighed", plant, None, partner))
+            digest = hashlib.sha256(f"event {event_id}".encode()).hexdigest()
+            event_rows.write(
+                "\t".join(
+                    [
+                        str(event_id),
+                        str(uuid.uuid4()),
+                        str(lot_id),
+                        str(seq),
+                        kind,
+                        moment.isoformat(),
+                        moment.isoformat(),
+                        str(actor.pk),
+                        "",
+                        str(facility.pk),
+                        str(counterparty.pk) if counterparty else "\\N",
+                        "10.000",
+                        "{}",
+                        "[]",
+                        "",
+                        prev,
+                        digest,
+                    ]
+                )
+                + "\n"
+            )
+            if seq in (1, 2):  # the registration shows the source, the dispatch the recycler
+                seer = source if seq == 1 else partner
+                grants.write(f"{seer.pk}\t{lot_id}\t{event_id}\t{moment.isoformat()}\n")
+            prev = digest
+        code = f"LOT-2025-{lot_id:06d}"
+        lot_rows.write(
+            f"{lot_id}\t{code}\thdd\treceived\t{plant.pk}\t{dc.pk}\t10.000\t{per_lot}\t{prev}\t"
+            f"{moment.isoformat()}\tf\t\t{moment.isoformat()}\t{moment.isoformat()}\t1\n"
+        )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for statement, rows in [
+            (
+                "COPY custody_lot (id, code, material, status, custodian_id, source_facility_id,"
+                " mass_kg, head_seq, head_hash, last_occurred_at, quarantined, external_ref,"
+                " created_at, updated_at, item_count) FROM STDIN",
+                lot_rows,
+            ),
+            (
+                "COPY custody_custodyevent (id, uuid, lot_id, seq, kind, occurred_at, recorded_at,"
+                " actor_organization_id, actor_api_key_prefix, facility_id,"
+                " counterparty_facility_id, mass_kg, details, evidence, idempotency_key,"
+                " prev_hash, hash) FROM STDIN",
+                event_rows,
+            ),
+            (
+                "COPY custody_lotvisibility (organization_id, lot_id, granted_by_id, created_at)"
+                " FROM STDIN",
+                grants,
+            ),
+        ]:
+            with raw.copy(statement) as copy:
+                copy.write(rows.getvalue())
+        for table in ("custody_lot", "custody_custodyevent"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM"
+                f" {table}))"
+            )
+        cursor.execute("ANALYZE")
+    while integrate_log():
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"keys": keys, "partners": {slug: made.pk for slug, (made, _) in recyclers.items()}}
+
+
+def application():
+    from django.core.wsgi import get_wsgi_application
+
+    app = get_wsgi_application()
+
+    def call(method: str, path: str, key: str, body: dict | None = None) -> tuple[int, dict]:
+        path, _, query = path.partition("?")
+        data = json.dumps(body).encode() if body is not None else b""
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": sys.stderr,
+            "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": "application/json",
+            "HTTP_AUTHORIZATION": f"Api-Key {key}",
+            "HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()),
+        }
+        answered = []
+        result = app(environ, lambda status, headers: answered.append(int(status[:3])))
+        content = b"".join(result)
+        result.close()
+        return answered[0], json.loads(content) if content else {}
+
+    return call
+
+
+def cursor(position: str) -> str:
+    return base64.b64encode(urlencode({"p": position}).encode()).decode()
+
+
+def requests_of(partner: str, organization_id: int) -> dict:
+    """The requests timed for one partner: (method, path or a function of the run, body)."""
+    from custody.models import FeedEntry, Lot, LotVisibility
+
+    lot_ids = sorted(
+        LotVisibility.objects.filter(organization_id=organization_id).values_list(
+            "lot_id", flat=True
+        )
+    )
+    codes = dict(Lot.objects.filter(pk__in=lot_ids[:200]).values_list("pk", "code"))
+    mine = [codes[pk] for pk in lot_ids[:200]]
+    entries = FeedEntry.objects.filter(organization_id=organization_id)
+    middle_entry = entries.order_by("pk").values_list("pk", flat=True)[entries.count() // 2]
+    middle_lot = lot_ids[len(lot_ids) // 2]
+    counter = iter(range(10**9))
+
+    def weigh(n):
+        return ("POST", f"/api/v1/lots/{mine[n % len(mine)]}/weigh/", {"mass_kg": mass(n)})
+
+    def batch(n):
+        events = [
+            {"lot": mine[(n * 20 + i) % len(mine)], "action": "weigh", "mass_kg": mass(i)}
+            for i in range(20)
+        ]
+        return "POST", "/api/v1/events/", {"events": events}
+
+    def mass(n):
+        return f"{10 + (next(counter) % 1000) / 1000:.3f}"
+
+    return {
+        "lot list, first page": lambda n: ("GET", "/api/v1/lots/?page_size=100", None),
+        "lot list, deep page": lambda n: (
+            "GET",
+            f"/api/v1/lots/?page_size=100&cursor={cursor(str(middle_lot))}",
+            None,
+        ),
+        "feed, first page": lambda n: ("GET", "/api/v1/events/?page_size=100", None),
+        "feed, deep page": lambda n: (
+            "GET",
+            f"/api/v1/events/?page_size=100&cursor={cursor(f'L{middle_entry}')}",
+            None,
+        ),
+        "lot detail": lambda n: ("GET", f"/api/v1/lots/{mine[n % len(mine)]}/", None),
+        "lot events": lambda n: ("GET", f"/api/v1/lots/{mine[n % len(mine)]}/events/", None),
+        "a single weigh": weigh,
+        "a batch of 20 weighs": batch,
+    }
+
+
+def measure(events: int, lots: int, repeat: int) -> dict:
+    """In the child: build the ledger in its own database, time every request."""
+    scratch_database(f"bench_growth_{events}")
+    from custody.services import transparency_log
+
+    transparency_log.set_integrator(None)  # beat integrates in production, not the request
+    started = time.perf_counter()
+    built = build(events, lots)
+    build_seconds = time.perf_counter() - started
+    call = application()
+    timings = {}
+    for partner in (BIG, SMALL):
+        key = built["keys"][partner]
+        for label, request in requests_of(partner, built["partners"][partner]).items():
+            spent = []
+            for n in range(repeat + 1):
+                method, path, body = request(n)
+                began = time.perf_counter()
+                status, answer = call(method, path, key, body)
+                took = time.perf_counter() - began
+                assert status in (200, 201), (label, status, answer)
+                if "page" in label:
+                    assert len(answer["results"]) == 100 or partner == SMALL, (label, answer)
+                if n:  # the first is a warm-up
+                    spent.append(took)
+            timings[f"{label}|{partner}"] = 1000 * statistics.median(spent)
+    statements = statement_counts(call, built) if events <= 100_000 else None
+    return {"build_seconds": build_seconds, "ms": timings, "statements": statements}
+
+
+def statement_counts(call, built) -> list[int]:
+    """The statements of one batch of 20 weighs with 1 and then 10 subscribing organizations
+    (the partners, the source, an operator, an auditor and four more partners)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from custody.models import LotVisibility, WebhookSubscription
+    from recyclers.models import Organization, OrganizationRole
+
+    partner = built["partners"][BIG]
+    codes = list(
+        LotVisibility.objects.filter(organization_id=partner)
+        .order_by("-lot_id")
+        .values_list("lot__code", flat=True)[:20]
+    )
+    body = {"events": [{"lot": code, "action": "weigh", "mass_kg": "9.999"} for code in codes]}
+    counts = []
+    with CaptureQueriesContext(connection) as captured:
+        status, _ = call("POST", "/api/v1/events/", built["keys"][BIG], body)
+    assert status == 201, status
+    counts.append(len(captured))
+    others = [
+        Organization.objects.get(pk=pk) for slug, pk in built["partners"].items() if slug != BIG
+    ]
+    others.append(Organization.objects.get(slug="source"))
+    for n, role in enumerate(
+        ["operator", "auditor", "recycler", "recycler", "recycler", "recycler"]
+    ):
+        made = Organization.objects.create(slug=f"subscriber-{n}", name=f"S{n}", country="US")
+        made.roles.set(OrganizationRole.objects.filter(code=role))
+        others.append(made)
+    for organization in others:
+        WebhookSubscription.objects.create(organization=organization, url="http://127.0.0.1:9/h")
+    assert WebhookSubscription.objects.values("organization").distinct().count() == 10
+    with CaptureQueriesContext(connection) as captured:
+        status, _ = call("POST", "/api/v1/events/", built["keys"][BIG], body)
+    assert status == 201, status
+    counts.append(len(captured))
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--small", default="10000:2000", help="events:lots")
+    parser.add_argument("--large", default="1000000:200000", help="events:lots")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        events, lots = map(int, args.child.split(":"))
+        print(json.dumps(measure(events, lots, args.repeat)))
+        return
+    results = {}
+    for scale in (args.small, args.large):
+        output = subprocess.run(
+            [sys.executable, __file__, "--child", scale, "--repeat", str(args.repeat)],
+            capture_output=True,
+            text=True,
+            env=os.environ
+            | {"ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "DB_CONN_MAX_AGE": "3600"}
+            | {"API_THROTTLE_RATE": "1000000/min"}
+            # A broker nobody reads: the request publishes its webhooks and verdict refresh,
+            # as in production, rather than running them in process.
+            | {"REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")},
+        )
+        if output.returncode:
+            sys.exit(f"the {scale} ledger failed:\n{output.stderr}")
+        results[scale] = json.loads(output.stdout.strip().splitlines()[-1])
+    report(results[args.small], results[args.large], args)
+
+
+def report(small: dict, large: dict, args) -> None:
+    names = [
+        f"{n:,} events" for n in (int(args.small.split(":")[0]), int(args.large.split(":")[0]))
+    ]
+    print(f"built in {small['build_seconds']:.0f} s and {large['build_seconds']:.0f} s")
+    print(f"| request | partner | {names[0]} | {names[1]} | growth |")
+    print("|---|---|---:|---:|---:|")
+    worst = 0.0
+    for name, at_small in small["ms"].items():
+        label, partner = name.split("|")
+        at_large = large["ms"][name]
+        ratio = at_large / at_small
+        worst = max(worst, ratio)
+        share = "25 %" if partner == BIG else "0.5 %"
+        print(f"| {label} | {share} | {at_small:.1f} ms | {at_large:.1f} ms | x{ratio:.2f} |")
+    first = max(large["ms"][f"lot list, first page|{p}"] for p in (BIG, SMALL))
+    one, ten = small["statements"]
+    print(
+        f"worst ratio x{worst:.2f} (target <= {TARGET_RATIO}): "
+        f"{'PASS' if worst <= TARGET_RATIO else 'FAIL'}"
+    )
+    print(
+        f"lot list first page at {names[1]}: {first:.1f} ms (target < {TARGET_FIRST_PAGE_MS}):"
+        f" {'PASS' if first < TARGET_FIRST_PAGE_MS else 'FAIL'}"
+    )
+    print(
+        f"batch of 20: {one} statements with 1 subscribing organization, {ten} with 10: "
+        f"{'PASS' if one == ten else 'FAIL'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
