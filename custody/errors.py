@@ -143,3 +143,36 @@ class DomainError(Exception):
 
     def __repr__(self) -> str:
         return f"DomainError({self.code.value!r}, {self.message!r}, field={self.field!r})"
+
+
+# An error as an RFC 9457 problem document, for the API and the public pages alike.
+PROBLEM_JSON = "application/problem+json"
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    411: "Length required",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem_body(status_code: int, code: str, detail: str, errors=None) -> dict:
+    body = {
+        "type": f"https://ledger.example/problems/{code}",
+        "title": TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    return body

@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from .errors import DomainError
+from .errors import PROBLEM_JSON, DomainError, problem_body
 from .selectors import credential_key
 from .selectors.certificates import certificate_status, issued_ledger_csv
 from .selectors.reports import certificate_named
@@ -80,15 +80,9 @@ def ledger_csv(request, certificate_id):
         data = issued_ledger_csv(certificate)
     except DomainError as error:
         return JsonResponse(
-            {
-                "type": f"https://ledger.example/problems/{error.code}",
-                "title": "Conflict",
-                "status": error.http_status,
-                "detail": error.message,
-                "code": error.code,
-            },
+            problem_body(error.http_status, error.code, error.message),
             status=error.http_status,
-            content_type="application/problem+json",
+            content_type=PROBLEM_JSON,
         )
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ledger-{certificate.lot.code}.csv"'

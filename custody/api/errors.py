@@ -19,43 +19,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from ..errors import DomainError
+from ..errors import PROBLEM_JSON, DomainError, problem_body
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_JSON = "application/problem+json"
 # What a lost database connection raises: the server restarted, the connection was dropped.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 DATABASE_RETRY_AFTER_SECONDS = 5
-TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    411: "Length required",
-    413: "Content too large",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
-}
-
-
-def problem_body(status_code: int, code: str, detail: str, errors=None) -> dict:
-    body = {
-        "type": f"https://ledger.example/problems/{code}",
-        "title": TITLES.get(status_code, "Error"),
-        "status": status_code,
-        "detail": detail,
-        "code": code,
-    }
-    if errors:
-        body["errors"] = errors
-    return body
 
 
 def problem(status_code: int, code: str, detail: str, errors=None, headers=None) -> Response:
