@@ -300,7 +300,7 @@ def _findings(findings: list[dict]) -> list:
         return [_h2("Findings"), _p("No findings: every rule of the policy holds.", "body")]
     rows = [_finding(finding) for finding in findings]
     table = _table(
-        ["Code", "Severity", "Lot", "Seq", "Message"], rows, [100, 70, 80, 28, WIDTH - 278]
+        ["Code", "Severity", "Lot", "Seq", "Message"], rows, [134, 62, 80, 24, WIDTH - 300]
     )
     return [_h2(f"Findings ({len(findings):,})"), table]
 

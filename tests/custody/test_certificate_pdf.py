@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from reportlab.graphics.shapes import String
 
 from custody.certificate_pdf import WIDTH, render_certificate
+from custody.findings import FindingCode
 from custody.genealogy_picture import genealogy_picture, is_summarized
 
 from .certificate_documents import CERTIFICATE_ID, ROOT_HASH, big_document, certificate_document
@@ -150,3 +151,13 @@ def test_a_lot_with_two_stays_at_undisclosed_facilities_of_one_country_is_named_
     stop = "A facility in CA (not disclosed)\nCA\n2026-10-20\n2026-10-23\nMIX-01\nweighed"
     assert stop in route
     assert route.count("MIX-01") == 1
+
+
+def test_every_finding_code_is_printed_whole_on_one_line():
+    document = certificate_document()
+    document["findings"] = [
+        {"code": str(code), "severity": "violation", "lot": "MIX-01", "seq": 2, "message": "x"}
+        for code in FindingCode
+    ]
+    lines = "\n".join(pages_text(render_certificate(document))).split("\n")
+    assert all(str(code) in lines for code in FindingCode)

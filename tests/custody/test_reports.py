@@ -193,3 +193,22 @@ def test_the_sweep_queues_again_a_report_left_running(chain, delivered, monkeypa
     assert requeue_stalled_reports(older_than=timedelta(0)) == 0
     report.refresh_from_db()
     assert report.status == "failed" and "Gave up" in report.error
+
+
+def test_the_certificate_pdf_states_the_verdict_the_lot_its_data_centers_findings_and_root(
+    chain, delivered, django_capture_on_commit_callbacks
+):
+    from pypdf import PdfReader
+
+    from custody.selectors.verdicts import assess
+
+    verdict = assess(delivered)
+    report = requested(delivered, "certificate", chain.operator, django_capture_on_commit_callbacks)
+
+    pages = PdfReader(io.BytesIO(content(report))).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    assert verdict.outcome_label in text
+    assert delivered.code in text
+    assert verdict.data_centers and all(name in text for name, _ in verdict.data_centers)
+    assert verdict.findings and all(str(f.code) in text for f in verdict.findings)
+    assert report.certificate.upstream_root in text.split("\n")
