@@ -17,22 +17,11 @@ from django.db.models import OuterRef, Subquery
 
 from .. import merkle, tiles
 from ..models import Certificate, LogTile
+from ..offline.pack import MEMBERS
 from ..offline.readme import pack_readme
 from . import credential_key, log_key
 from .certificates import LedgerRow, iso_time
 from .transparency_log import b64
-
-FILES = (
-    "certificate.jwt",
-    "certificate.pdf",
-    "ledger.csv",
-    "checkpoint.note",
-    "log-key.txt",
-    "did.json",
-    "inclusion-proofs.json",
-    "evidence.json",
-    "README.txt",
-)
 
 
 def audit_pack(
@@ -66,7 +55,7 @@ def audit_pack(
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in FILES:
+        for name in MEMBERS:
             archive.writestr(_entry(name, certificate), contents[name])
     return buffer.getvalue()
 

@@ -13,8 +13,8 @@ import pytest
 
 from custody import merkle, notes, services
 from custody.models import Certificate, Report, ReportStatus
+from custody.offline.pack import MEMBERS
 from custody.selectors import credential_key, log_key
-from custody.selectors.audit_pack import FILES
 from custody.selectors.certificates import unverified_credential
 from custody.services import reports
 from custody.services.reports import request_report, requeue_stalled_reports, run_report
@@ -121,8 +121,8 @@ def test_the_audit_pack_holds_everything_an_auditor_verifies_offline(
     certificate = report.certificate
 
     with zipfile.ZipFile(io.BytesIO(content(report))) as archive:
-        assert sorted(archive.namelist()) == sorted(FILES)
-        files = {name: archive.read(name) for name in FILES}
+        assert sorted(archive.namelist()) == sorted(MEMBERS)
+        files = {name: archive.read(name) for name in MEMBERS}
     assert report.file.name.endswith(f"audit-pack-{delivered.code}.zip")
     assert files["certificate.jwt"].decode() == certificate.token
     credential = unverified_credential(certificate.token)

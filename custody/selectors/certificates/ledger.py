@@ -21,27 +21,11 @@ from ... import merkle
 from ...errors import DomainError, ErrorCode
 from ...hashing import content_hash, event_content, format_mass, format_time
 from ...models import Certificate, CustodyEvent, Lot
+from ...offline.ledger import HEADER as CSV_COLUMNS  # the format the offline verifier reads
 from ..genealogy import upstream
 from ..transparency_log import log_index_of
 from ..verdicts.reference import ReferenceData
 from ..visibility import may_see_lot_ids
-
-CSV_COLUMNS = (
-    "log_index",
-    "lot",
-    "seq",
-    "kind",
-    "occurred_at",
-    "recorded_at",
-    "facility",
-    "facility_gln",
-    "country",
-    "counterparty_country",
-    "mass_kg",
-    "event_hash",
-    "prev_hash",
-    "evidence_sha256",
-)
 
 
 class LedgerRow(NamedTuple):
