@@ -2,13 +2,17 @@ import importlib
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.db import connection
 from django.test import TransactionTestCase
 from django.utils import timezone
@@ -72,6 +76,33 @@ def redis_url():
             pytest.fail("REQUIRE_REDIS=1 but REDIS_URL is not set")
         pytest.skip("needs a Redis broker (set REDIS_URL)")
     return url
+
+
+def start_celery_worker(module: list[str], redis_url: str, queue: str, **env) -> subprocess.Popen:
+    """A real Celery worker process (``python -m <module> worker``) on a queue of its own,
+    reading the test database (PostgreSQL) through the Redis broker; ``env`` adds settings."""
+    database = connection.settings_dict
+    environment = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+            f"{database['PORT']}/{database['NAME']}"
+        ),
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "worker-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        # The keys that signed the test's checkpoints and credentials: the worker uses them.
+        "LOG_SIGNING_KEY": settings.LOG_SIGNING_KEY,
+        "CREDENTIAL_SIGNING_KEY": settings.CREDENTIAL_SIGNING_KEY,
+    }
+    options = ["--pool", "solo", "--queues", queue, "--loglevel", "warning"]
+    quiet = ["--without-heartbeat", "--without-gossip", "--without-mingle"]
+    return subprocess.Popen(
+        [sys.executable, "-m", *module, "worker", *options, *quiet],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment | env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @contextmanager

@@ -1,16 +1,11 @@
 """A real Celery worker, on the real Redis broker, runs a ledger task against the test database."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from custody import services
@@ -19,6 +14,7 @@ from custody.tasks import verify_ledger
 
 from .api.test_webhooks import verify
 from .api.webhook_receiver import Receiver
+from .conftest import start_celery_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,42 +24,10 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def worker(redis_url):
     """A worker process on a queue of its own, reading the test database."""
-    database = connection.settings_dict
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}"
-        ),
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "worker-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        # The key that signed the test's checkpoints: the worker verifies them.
-        "LOG_SIGNING_KEY": settings.LOG_SIGNING_KEY,
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",  # the receivers listen on 127.0.0.1, over http
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    # The receivers listen on 127.0.0.1, over http.
+    process = start_celery_worker(
+        ["celery", "-A", "config"], redis_url, queue, WEBHOOK_ALLOW_PRIVATE_NETWORKS="1"
     )
     eager, default_queue = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue

@@ -4,19 +4,18 @@ worker, which completes the report, once, with the certificate the first one iss
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from custody.models import Certificate, Report
 from custody.services.reports import request_report
 
+from .conftest import start_celery_worker
 from .custody.genealogy_builders import lot_at_plant
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -25,41 +24,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def start_worker(redis_url: str, queue: str, render_sleep: float) -> subprocess.Popen:
-    database = connection.settings_dict
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}"
-        ),
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "worker-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "LOG_SIGNING_KEY": settings.LOG_SIGNING_KEY,
-        "CREDENTIAL_SIGNING_KEY": settings.CREDENTIAL_SIGNING_KEY,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "CELERY_VISIBILITY_TIMEOUT_SECONDS": "3",
-        "REPORT_RENDER_SLEEP": str(render_sleep),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.report_worker",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--loglevel",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    """A worker whose PDF stage sleeps (``tests.report_worker``), whose lost messages come back
+    after 3 s rather than kombu's hour."""
+    return start_celery_worker(
+        ["tests.report_worker"],
+        redis_url,
+        queue,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        CELERY_VISIBILITY_TIMEOUT_SECONDS="3",
+        REPORT_RENDER_SLEEP=str(render_sleep),
     )
 
 
