@@ -3,7 +3,6 @@
 import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,6 @@ from .api.webhook_receiver import Receiver
 from .conftest import start_celery_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,8 +18,6 @@ from .conftest import start_celery_worker
 from .custody.genealogy_builders import lot_at_plant
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def start_worker(redis_url: str, queue: str, render_sleep: float) -> subprocess.Popen:
