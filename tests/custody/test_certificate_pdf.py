@@ -3,16 +3,23 @@ every data center, every finding and the ledger's fingerprint in it; hostile nam
 a ten-thousand-lot batch stays a short document; the same certificate gives the same bytes."""
 
 import io
+import time
 from functools import cache
 
 import pytest
 from pypdf import PdfReader
 from reportlab.graphics.shapes import String
 
-from custody.certificate_pdf import WIDTH, render_certificate
+from custody.certificate_pdf import MASS_BALANCE_ROWS, WIDTH, render_certificate
 from custody.genealogy_picture import genealogy_picture, is_summarized
 
-from .certificate_documents import CERTIFICATE_ID, ROOT_HASH, big_document, certificate_document
+from .certificate_documents import (
+    CERTIFICATE_ID,
+    ROOT_HASH,
+    big_document,
+    certificate_document,
+    mass_step,
+)
 
 HOSTILE = "<b>&\"'"
 
@@ -136,3 +143,42 @@ def test_a_genealogy_too_wide_for_the_page_is_summarized_too():
     assert drawing.width <= WIDTH and drawing.height <= 560
     pdf = render_certificate(certificate_document(genealogy=genealogy))
     assert "Summarized by depth" in "\n".join(pages_text(pdf))
+
+
+def test_ten_thousand_steps_of_mass_balance_are_summarized_by_kind_and_facility():
+    """A batch of 10,000 lots passed some 11,000 steps (every shipment is one): one row each
+    would be three hundred pages, laid out in minutes. Each kind at each facility is one row
+    with its count and summed masses; a mass not disclosed for one step is not summed."""
+    transits = [
+        mass_step(
+            "transit", "a facility in US -> a facility in US", [f"P{i}"], [f"P{i}"], mass=None
+        )
+        for i in range(9_900)
+    ]
+    merges = [
+        mass_step("merge", "Shred & Sort (US)", [f"P{i}", f"P{i + 1}"], [f"M{i}"])
+        for i in range(0, 1_000, 2)
+    ]
+    document = certificate_document(mass_balance=[*transits, *merges])
+    started = time.perf_counter()
+    pdf = render_certificate(document)
+    assert time.perf_counter() - started < 5  # minutes, row by row
+    pages = pages_text(pdf)
+    text = "\n".join(pages)
+    assert len(pages) < 10
+    assert "10,400 steps, summarized by kind and facility" in text
+    assert "9,900 \u00d7 transit" in text
+    assert "500 \u00d7 merge" in text
+    assert "1,000 lots \u2192 500 lots" in text
+    assert "60000.000" in text  # 500 merges of 120 kg in
+    assert "300.000" in text  # and 0.6 kg lost each
+
+
+def test_a_mass_balance_within_the_limit_lists_every_step():
+    steps = [
+        mass_step("merge", "Shred & Sort (US)", [f"P{i}"], [f"M{i}"])
+        for i in range(MASS_BALANCE_ROWS)
+    ]
+    text = "\n".join(pages_text(render_certificate(certificate_document(mass_balance=steps))))
+    assert all(f"P{i} \u2192 M{i}" in text for i in range(MASS_BALANCE_ROWS))
+    assert "summarized by kind and facility" not in text
