@@ -8,15 +8,14 @@ bytes. The same document gives the same bytes (reportlab's invariant mode): the 
 is a property of the certificate, not of the minute it was drawn.
 
 Large upstreams stay a few pages: the genealogy is drawn summarized above
-``genealogy_picture.DETAIL_LIMIT`` lots, the route is one row per facility, the mass balance
-is summarized by kind and facility above ``MASS_BALANCE_ROWS`` steps, and each data
+``genealogy_picture.DETAIL_LIMIT`` lots, the route is one row per facility, a long mass
+balance one row per kind of step and facility (``mass_balance_summary``), and each data
 center lists its largest pickups within ``PICKUP_ROWS`` rows in all (the ledger CSV has every
 event). Pure: reportlab only.
 """
 
 import io
 from collections import defaultdict
-from decimal import Decimal
 from functools import partial
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
@@ -38,12 +37,12 @@ from reportlab.platypus import (
 )
 
 from .genealogy_picture import genealogy_picture, is_summarized
+from .mass_balance_summary import shown_steps
 
 PLATFORM = "Rare-earth custody ledger"
 MARGIN = 48
 WIDTH = LETTER[0] - 2 * MARGIN
 PICKUP_ROWS = 200  # pickup rows in all, shared between the data centers
-MASS_BALANCE_ROWS = 100  # steps shown one by one; more are summarized by kind and facility
 SHOWN_LOTS = 3  # lot codes in one cell before "+N more"
 BADGE = {
     "verified": colors.HexColor("#1b7f3b"),
@@ -282,93 +281,23 @@ def _route(route: list[dict]) -> list:
 
 
 def _mass_balance(steps: list[dict]) -> list:
-    """Every step, up to ``MASS_BALANCE_ROWS``; beyond, the steps of each kind at each facility
-    as one row with their number, dates and summed masses (ten thousand transits would be three
-    hundred pages, and reportlab lays a long table out in quadratic time)."""
+    """Every step; above ``MASS_BALANCE_ROWS``, one row per kind of step at each facility."""
     if not steps:
         return [_h2("Mass balance"), _p("No transformation upstream of this lot.", "body")]
-    summarized = len(steps) > MASS_BALANCE_ROWS
-    shown = _step_groups(steps) if summarized else steps
+    shown, note = shown_steps(steps)
     rows = []
-    for step in shown[:MASS_BALANCE_ROWS]:
+    for step in shown:
         what = f"{step['kind'].replace('_', ' ')}\n{step['date'] or DASH}"
         lots = f"{_lots(step['lots_in'])} \u2192 {_lots(step['lots_out'])}"
         masses = [step[key] for key in ("mass_in_kg", "mass_out_kg", "residue_kg", "loss_kg")]
         rows.append([what, _p(step["facility"] or DASH), _p(lots)])
         rows[-1] += [DASH if mass is None else mass for mass in masses]
         rows[-1].append(_percent(step["loss_percent"]))
-    if rest := shown[MASS_BALANCE_ROWS:]:
-        count = sum(step.get("steps", 1) for step in rest)
-        rows.append([f"and {count:,} more steps", "", "", "", "", "", "", ""])
     header = ["Step", "Facility", "Lots in → out", "In kg", "Out kg", "Residue", "Loss", "Loss %"]
     widths = [62, 90, 124, 50, 50, 46, 46, WIDTH - 468]
     extra = [("ALIGN", (3, 1), (-1, -1), "RIGHT")]
     story = [_h2("Mass balance per step"), _table(header, rows, widths, extra), _dash_note()]
-    if summarized:
-        note = (
-            f"{len(steps):,} steps, summarized by kind and facility (masses summed where every "
-            "step's is disclosed): the ledger CSV lists every event."
-        )
-        story.append(_p(note, "note"))
-    return story
-
-
-def _step_groups(steps: list[dict]) -> list[dict]:
-    """The steps of each kind at each facility as one step: their number (``steps``), first
-    and last dates, distinct lots in and out, and masses summed where every one is known;
-    the groups with the most steps first."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
-    for step in steps:
-        groups[step["kind"], step["facility"]].append(step)
-    merged = [_merged_steps(kind, facility, group) for (kind, facility), group in groups.items()]
-    return sorted(merged, key=lambda step: (-step["steps"], step["date"] or ""))
-
-
-def _merged_steps(kind: str, facility: str | None, group: list[dict]) -> dict:
-    dates = sorted(step["date"] for step in group if step["date"])
-    span = (
-        f"{dates[0]} to {dates[-1]}"
-        if dates and dates[0] != dates[-1]
-        else dates[0]
-        if dates
-        else None
-    )
-    lots_in = {code for step in group for code in step["lots_in"]}
-    lots_out = {code for step in group for code in step["lots_out"]}
-    sums = {
-        key: _sum(step[key] for step in group)
-        for key in ("mass_in_kg", "mass_out_kg", "residue_kg", "loss_kg")
-    }
-    loss, mass_in = sums["loss_kg"], sums["mass_in_kg"]
-    percent = (
-        float(Decimal(loss) / Decimal(mass_in) * 100)
-        if loss and mass_in and Decimal(mass_in)
-        else None
-    )
-    return {
-        "kind": f"{len(group):,} \u00d7 {kind}",
-        "facility": facility,
-        "date": span,
-        "lots_in": [_count(len(lots_in), "lot")],
-        "lots_out": [_count(len(lots_out), "lot")],
-        **sums,
-        "loss_percent": round(percent, 2) if percent is not None else None,
-        "steps": len(group),
-    }
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def _sum(masses) -> str | None:
-    """The sum of masses given as text, or None if any is unknown (not disclosed)."""
-    total = Decimal(0)
-    for mass in masses:
-        if mass is None:
-            return None
-        total += Decimal(mass)
-    return f"{total:.3f}"
+    return story + ([_p(note, "note")] if note else [])
 
 
 def _findings(findings: list[dict]) -> list:

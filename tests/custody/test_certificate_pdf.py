@@ -10,8 +10,9 @@ import pytest
 from pypdf import PdfReader
 from reportlab.graphics.shapes import String
 
-from custody.certificate_pdf import MASS_BALANCE_ROWS, WIDTH, render_certificate
+from custody.certificate_pdf import WIDTH, render_certificate
 from custody.genealogy_picture import genealogy_picture, is_summarized
+from custody.mass_balance_summary import MASS_BALANCE_ROWS
 
 from .certificate_documents import (
     CERTIFICATE_ID,
