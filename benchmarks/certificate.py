@@ -14,9 +14,10 @@ the refinery that holds the batch, median of ``--runs``, timing each stage:
 * assess: the verdict as the organization may read it (``verdict_for``);
 * gather: every upstream event with its facility and country as recorded (``upstream_ledger``)
   and the checkpoint's cut (``logged_rows``);
-* CSV, Merkle root (RFC 6962 over the events' hashes), claims (contributions by pickup, the
-  producing facility), signing (the UNTP passport and its VC-JWT);
-* PDF: its document (contributions, genealogy, route) and reportlab's rendering;
+* CSV, Merkle root (RFC 6962 over the events' hashes), contributions (each pickup's share,
+  walked once for the credential and the PDF), claims (materials by country, the producing
+  facility), signing (the UNTP passport and its VC-JWT);
+* PDF: its document (genealogy, route, contributions by data center) and reportlab's rendering;
 * inclusion proofs (one per upstream event, from the log's tiles), zip, storage write;
 * report: the rest (the report's row lock and progress updates, the certificate's insert).
 
@@ -53,6 +54,7 @@ STAGES = (
     ("custody.services.certificates", "logged_rows", "gather"),
     ("custody.services.certificates", "ledger_csv", "CSV"),
     ("custody.services.certificates", "upstream_root", "Merkle root"),
+    ("custody.services.certificates", "contributions", "contributions"),
     ("custody.services.certificates", "_claims", "claims"),
     ("custody.credentials", "passport", "signing"),
     ("custody.credentials", "sign", "signing"),
@@ -68,6 +70,7 @@ ORDER = [
     "gather",
     "CSV",
     "Merkle root",
+    "contributions",
     "claims",
     "signing",
     "PDF document",
