@@ -8,7 +8,8 @@ bytes. The same document gives the same bytes (reportlab's invariant mode): the 
 is a property of the certificate, not of the minute it was drawn.
 
 Large upstreams stay a few pages: the genealogy is drawn summarized above
-``genealogy_picture.DETAIL_LIMIT`` lots, the route is one row per facility, and each data
+``genealogy_picture.DETAIL_LIMIT`` lots, the route is one row per facility, a long mass
+balance one row per kind of step and facility (``mass_balance_summary``), and each data
 center lists its largest pickups within ``PICKUP_ROWS`` rows in all (the ledger CSV has every
 event). Pure: reportlab only.
 """
@@ -36,6 +37,7 @@ from reportlab.platypus import (
 )
 
 from .genealogy_picture import genealogy_picture, is_summarized
+from .mass_balance_summary import shown_steps
 
 PLATFORM = "Rare-earth custody ledger"
 MARGIN = 48
@@ -279,10 +281,12 @@ def _route(route: list[dict]) -> list:
 
 
 def _mass_balance(steps: list[dict]) -> list:
+    """Every step; above ``MASS_BALANCE_ROWS``, one row per kind of step at each facility."""
     if not steps:
         return [_h2("Mass balance"), _p("No transformation upstream of this lot.", "body")]
+    shown, note = shown_steps(steps)
     rows = []
-    for step in steps:
+    for step in shown:
         what = f"{step['kind'].replace('_', ' ')}\n{step['date'] or DASH}"
         lots = f"{_lots(step['lots_in'])} \u2192 {_lots(step['lots_out'])}"
         masses = [step[key] for key in ("mass_in_kg", "mass_out_kg", "residue_kg", "loss_kg")]
@@ -292,7 +296,8 @@ def _mass_balance(steps: list[dict]) -> list:
     header = ["Step", "Facility", "Lots in → out", "In kg", "Out kg", "Residue", "Loss", "Loss %"]
     widths = [62, 90, 124, 50, 50, 46, 46, WIDTH - 468]
     extra = [("ALIGN", (3, 1), (-1, -1), "RIGHT")]
-    return [_h2("Mass balance per step"), _table(header, rows, widths, extra), _dash_note()]
+    story = [_h2("Mass balance per step"), _table(header, rows, widths, extra), _dash_note()]
+    return story + ([_p(note, "note")] if note else [])
 
 
 def _findings(findings: list[dict]) -> list:

@@ -8,6 +8,7 @@ one statement per tile level for every tile any proof needs (its widest row), ea
 once into the subtrees it holds.
 """
 
+import bisect
 import io
 import json
 import zipfile
@@ -23,6 +24,10 @@ from . import credential_key, log_key
 from .certificates import LedgerRow, iso_time
 from .transparency_log import b64
 
+# Deflate's fastest level: the proofs' base64 hardly compresses, and at 50,000 events level 6
+# took twice as long (0.9 s against 0.4 s) for a pack a tenth smaller.
+COMPRESS_LEVEL = 1
+
 
 def audit_pack(
     certificate: Certificate, *, rows: Sequence[LedgerRow], csv: bytes, pdf: bytes
@@ -37,26 +42,16 @@ def audit_pack(
         "checkpoint.note": certificate.checkpoint,
         "log-key.txt": f"{log_key.verifier_key()}\n",
         "did.json": _json(credential_key.did_document()),
-        "inclusion-proofs.json": _json(
-            {
-                "tree_size": certificate.tree_size,
-                "proofs": [
-                    {
-                        "event_hash": row.event_hash,
-                        "leaf_index": row.log_index,
-                        "hashes": [b64(digest) for digest in proof],
-                    }
-                    for row, proof in zip(rows, proofs, strict=True)
-                ],
-            }
-        ),
+        "inclusion-proofs.json": _proofs_json(certificate.tree_size, rows, proofs),
         "evidence.json": _json({"documents": list(_evidence(rows))}),
         "README.txt": readme(certificate),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in MEMBERS:
-            archive.writestr(_entry(name, certificate), contents[name])
+            archive.writestr(
+                _entry(name, certificate), contents[name], compresslevel=COMPRESS_LEVEL
+            )
     return buffer.getvalue()
 
 
@@ -73,6 +68,27 @@ def _json(value) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False) + "\n"
 
 
+def _proofs_json(tree_size: int, rows: Sequence[LedgerRow], proofs: list[list[bytes]]) -> str:
+    """``{"tree_size": N, "proofs": [...]}``, one proof a line: tens of thousands of proofs
+    through the C encoder (``json.dumps`` with an indent falls back to pure Python), each
+    distinct hash encoded once."""
+    encoded: dict[bytes, str] = {}
+    lines = [
+        json.dumps(
+            {
+                "event_hash": row.event_hash,
+                "leaf_index": row.log_index,
+                "hashes": [
+                    encoded.get(digest) or encoded.setdefault(digest, b64(digest))
+                    for digest in proof
+                ],
+            }
+        )
+        for row, proof in zip(rows, proofs, strict=True)
+    ]
+    return f'{{"tree_size": {json.dumps(tree_size)}, "proofs": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
 def _evidence(rows: Iterable[LedgerRow]):
     for row in rows:
         for digest in row.evidence:
@@ -80,19 +96,43 @@ def _evidence(rows: Iterable[LedgerRow]):
 
 
 def inclusion_proofs(leaf_indexes: Sequence[int], tree_size: int) -> list[list[bytes]]:
-    """The RFC 9162 inclusion proof of each leaf in the tree of ``tree_size`` leaves."""
-    needed = {
-        node
-        for index in leaf_indexes
-        for start, end in merkle.inclusion_ranges(index, tree_size)
-        for node in merkle.complete_subtrees(start, end)
+    """The RFC 9162 inclusion proof of each leaf in the tree of ``tree_size`` leaves (what
+    ``merkle.inclusion_proof`` gives, leaf by leaf). Neighbouring leaves share most of their
+    proofs: the paths come from one walk down the tree, and each range they name is folded
+    once."""
+    paths = _proof_paths(sorted(set(leaf_indexes)), tree_size)
+    spans = {span for path in paths.values() for span in path}
+    subtrees = {span: merkle.complete_subtrees(*span) for span in spans}
+    folded = _folded_tiles({tiles.needed(node)[0] for nodes in subtrees.values() for node in nodes})
+    hashes = {
+        span: merkle.fold([_node(folded, node) for node in nodes])
+        for span, nodes in subtrees.items()
     }
-    folded = _folded_tiles({tiles.needed(node)[0] for node in needed})
+    return [[hashes[span] for span in paths[index]] for index in leaf_indexes]
 
-    def source(nodes: list[merkle.Node]) -> list[bytes]:
-        return [_node(folded, node) for node in nodes]
 
-    return [merkle.inclusion_proof(index, tree_size, source) for index in leaf_indexes]
+def _proof_paths(leaves: list[int], size: int) -> dict[int, list[tuple[int, int]]]:
+    """Each leaf's ``merkle.inclusion_ranges``, from one descent of the tree: a range's
+    leaves split at its split point, each half taking the other as its sibling."""
+    for index in (leaves[0], leaves[-1]) if leaves else ():
+        if not 0 <= index < size:
+            raise ValueError(f"leaf {index} is not in a tree of {size}")
+    paths: dict[int, list[tuple[int, int]]] = {}
+
+    def descend(first: int, last: int, start: int, end: int, above: tuple) -> None:
+        if end - start == 1:
+            paths[leaves[first]] = list(reversed(above))
+            return
+        split = start + (1 << ((end - start - 1).bit_length() - 1))
+        middle = bisect.bisect_left(leaves, split, first, last)
+        if first < middle:
+            descend(first, middle, start, split, (*above, (split, end)))
+        if middle < last:
+            descend(middle, last, split, end, (*above, (start, split)))
+
+    if leaves:
+        descend(0, len(leaves), 0, size, ())
+    return paths
 
 
 def _folded_tiles(positions: set[tiles.Position]) -> dict[tiles.Position, list[list[bytes]]]:

@@ -36,7 +36,7 @@ from ..models import (
 from ..selectors import credential_key
 from ..selectors.certificates import LedgerRow, ledger_csv, sha256, upstream_ledger, upstream_root
 from ..selectors.disclosure import verdict_for
-from ..selectors.genealogy import contributions
+from ..selectors.genealogy import Contributions, contributions
 from ..selectors.policies import applied_version
 from ..selectors.transparency_log import latest_checkpoint
 from ..selectors.verdicts import Verdict
@@ -51,12 +51,14 @@ Progress = Callable[[int], object] | None
 @dataclass
 class Issued:
     """A certificate with what it was made of: the verdict as its organization may read it,
-    the upstream ledger rows it commits to and their CSV (the bytes its hashDigest names)."""
+    the upstream ledger rows it commits to and their CSV (the bytes its hashDigest names), and
+    the lot's contributions (walked once for the credential and the PDF)."""
 
     certificate: Certificate
     verdict: Verdict
     rows: list[LedgerRow]
     csv: bytes
+    origin: Contributions
 
 
 def issue_certificate(
@@ -100,10 +102,12 @@ def issue(
     certificate_id = uuid.uuid4()
     issued_at = timezone.now()
     root = upstream_root([row.event_hash for row in rows])
+    origin = contributions(lot)
     claims = _claims(
         lot,
         verdict=verdict,
         rows=rows,
+        origin=origin,
         certificate_id=certificate_id,
         issued_at=issued_at,
         commitment=credentials.LedgerCommitment(
@@ -142,7 +146,7 @@ def issue(
         if report is not None:
             Report.objects.filter(pk=report.pk).update(certificate=certificate)
     progress(60)
-    return Issued(certificate, verdict, rows, csv)
+    return Issued(certificate, verdict, rows, csv, origin)
 
 
 def reissued(certificate: Certificate) -> Issued:
@@ -165,7 +169,7 @@ def reissued(certificate: Certificate) -> Issued:
             "The upstream ledger as this organization may see it no longer gives the export "
             "the certificate names; request a new certificate.",
         )
-    return Issued(certificate, verdict, rows, csv)
+    return Issued(certificate, verdict, rows, csv, contributions(certificate.lot))
 
 
 def require_visible(organization: Organization, lot: Lot) -> None:
@@ -193,6 +197,7 @@ def _claims(
     *,
     verdict: Verdict,
     rows: list[LedgerRow],
+    origin: Contributions,
     certificate_id: uuid.UUID,
     issued_at: datetime,
     commitment: credentials.LedgerCommitment,
@@ -219,7 +224,7 @@ def _claims(
         production_date=datetime.fromisoformat(first.occurred_at).date()
         if first
         else issued_at.date(),
-        materials=materials(lot, rows),
+        materials=materials(rows, origin),
         policy_slug=verdict.policy.slug,
         policy_version=verdict.policy.number,
         policy_description=verdict.policy.content.get("description", ""),
@@ -239,14 +244,15 @@ def _facility_uri(base_url: str, facility: Facility | None) -> str:
     return f"{base_url}/facilities/{facility.pk}"
 
 
-def materials(lot: Lot, rows: list[LedgerRow]) -> tuple[credentials.MaterialOrigin, ...]:
+def materials(
+    rows: list[LedgerRow], origin: Contributions
+) -> tuple[credentials.MaterialOrigin, ...]:
     """The lot's material by origin country: the shares of its mass from each pickup (all
     recycled: data-center scrap), by the country of its data center as recorded when it was
     picked up; lots of unrecorded origin by the country where they first appear, not
     recycled. Fractions are rounded to six places and sum to 1."""
     countries = {row.lot_id: row.country for row in rows if row.seq == 1}
     shares: dict[tuple[str, str, float], float] = defaultdict(float)
-    origin = contributions(lot)
     for pickup in origin.pickups:
         name = f"{Material(pickup.lot.material).label} from data-center pickups"
         shares[name, countries.get(pickup.lot.pk, ""), 1.0] += pickup.share

@@ -170,7 +170,9 @@ def _produce(report: Report) -> tuple[bytes, str]:
 
 def render(issued) -> bytes:
     """The certificate's PDF (a seam the worker test slows down)."""
-    document = certificate_document(issued.certificate, verdict=issued.verdict, rows=issued.rows)
+    document = certificate_document(
+        issued.certificate, verdict=issued.verdict, rows=issued.rows, origin=issued.origin
+    )
     return render_certificate(document)
 
 

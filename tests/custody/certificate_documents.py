@@ -67,8 +67,8 @@ def certificate_document(**changes) -> dict:
             _leg("BATCH-0042", "Mountain Pass refinery", "US", "2026-11-20", ["processed"]),
         ],
         "mass_balance": [
-            _step("merge", "Shred & Sort (US)", ["SRC-001", "SRC-002", "SRC-003"], ["MIX-01"]),
-            _step("separation", "US", ["MIX-01"], ["BATCH-0042"], mass=None),
+            mass_step("merge", "Shred & Sort (US)", ["SRC-001", "SRC-002", "SRC-003"], ["MIX-01"]),
+            mass_step("separation", "US", ["MIX-01"], ["BATCH-0042"], mass=None),
         ],
         "findings": [
             {
@@ -121,7 +121,7 @@ def big_document(lots: int = 10_000, centers: int = 50, steps: int = 200) -> dic
     ]
     route += [_leg(code, "Shred & Sort", "US", "2026-10-20", ["merged"]) for code in mixes]
     balance = [
-        _step("merge", "Shred & Sort (US)", pickups[s::steps], [mixes[s]]) for s in range(steps)
+        mass_step("merge", "Shred & Sort (US)", pickups[s::steps], [mixes[s]]) for s in range(steps)
     ]
     findings = [
         {
@@ -172,7 +172,7 @@ def _leg(lot: str, facility: str | None, country: str, day: str, kinds: list[str
     }
 
 
-def _step(
+def mass_step(
     kind: str, facility: str, lots_in: list[str], lots_out: list[str], mass="120.000"
 ) -> dict:
     return {

@@ -12,8 +12,15 @@ from reportlab.graphics.shapes import String
 from custody.certificate_pdf import WIDTH, render_certificate
 from custody.findings import FindingCode
 from custody.genealogy_picture import genealogy_picture, is_summarized
+from custody.mass_balance_summary import MASS_BALANCE_ROWS
 
-from .certificate_documents import CERTIFICATE_ID, ROOT_HASH, big_document, certificate_document
+from .certificate_documents import (
+    CERTIFICATE_ID,
+    ROOT_HASH,
+    big_document,
+    certificate_document,
+    mass_step,
+)
 
 HOSTILE = "<b>&\"'"
 
@@ -161,3 +168,40 @@ def test_every_finding_code_is_printed_whole_on_one_line():
     ]
     lines = "\n".join(pages_text(render_certificate(document))).split("\n")
     assert all(str(code) in lines for code in FindingCode)
+
+
+def test_ten_thousand_steps_of_mass_balance_are_summarized_by_kind_and_facility():
+    """A batch of 10,000 lots passed some 11,000 steps (every shipment is one): one row each
+    would be three hundred pages, laid out in minutes. Each kind at each facility is one row
+    with its count and summed masses; a mass not disclosed for one step is not summed."""
+    transits = [
+        mass_step(
+            "transit", "a facility in US -> a facility in US", [f"P{i}"], [f"P{i}"], mass=None
+        )
+        for i in range(9_900)
+    ]
+    merges = [
+        mass_step("merge", "Shred & Sort (US)", [f"P{i}", f"P{i + 1}"], [f"M{i}"])
+        for i in range(0, 1_000, 2)
+    ]
+    document = certificate_document(mass_balance=[*transits, *merges])
+    pdf = render_certificate(document)
+    pages = pages_text(pdf)
+    text = "\n".join(pages)
+    assert len(pages) < 10
+    assert "10,400 steps, summarized by kind and facility" in text
+    assert "9,900 \u00d7 transit" in text
+    assert "500 \u00d7 merge" in text
+    assert "1,000 lots \u2192 500 lots" in text
+    assert "60000.000" in text  # 500 merges of 120 kg in
+    assert "300.000" in text  # and 0.6 kg lost each
+
+
+def test_a_mass_balance_within_the_limit_lists_every_step():
+    steps = [
+        mass_step("merge", "Shred & Sort (US)", [f"P{i}"], [f"M{i}"])
+        for i in range(MASS_BALANCE_ROWS)
+    ]
+    text = "\n".join(pages_text(render_certificate(certificate_document(mass_balance=steps))))
+    assert all(f"P{i} \u2192 M{i}" in text for i in range(MASS_BALANCE_ROWS))
+    assert "summarized by kind and facility" not in text

@@ -15,6 +15,7 @@ from custody import merkle, notes, services
 from custody.models import Certificate, Report, ReportStatus
 from custody.offline.pack import MEMBERS
 from custody.selectors import credential_key, log_key
+from custody.selectors.audit_pack import _proof_paths
 from custody.selectors.certificates import unverified_credential
 from custody.services import reports
 from custody.services.reports import request_report, requeue_stalled_reports, run_report
@@ -152,6 +153,18 @@ def test_the_audit_pack_holds_everything_an_auditor_verifies_offline(
         )
     evidence = json.loads(files["evidence.json"])
     assert set(evidence) == {"documents"}
+
+
+def test_the_packs_proofs_take_each_leafs_own_path_in_trees_of_any_size():
+    """The pack walks the tree once for all its proofs: each leaf gets the ranges
+    ``merkle.inclusion_proof`` folds for it alone, whichever leaves are asked for."""
+    for size in range(1, 70):
+        for leaves in (range(size), range(0, size, 3), [size - 1]):
+            assert _proof_paths(list(leaves), size) == {
+                index: merkle.inclusion_ranges(index, size) for index in leaves
+            }
+    with pytest.raises(ValueError):
+        _proof_paths([5], 5)
 
 
 def test_a_partner_cannot_request_a_report_of_a_lot_it_may_not_see(chain, diamond):

@@ -16,16 +16,21 @@ from ...hashing import format_mass
 from ...models import Certificate, EventKind, Lot, Material
 from ..credential_key import verify_url
 from ..disclosure import trace_for
-from ..genealogy import contributions
+from ..genealogy import Contributions, contributions
 from ..verdicts import Verdict
 from .ledger import LedgerRow
 
 
 def certificate_document(
-    certificate: Certificate, *, verdict: Verdict, rows: list[LedgerRow]
+    certificate: Certificate,
+    *,
+    verdict: Verdict,
+    rows: list[LedgerRow],
+    origin: Contributions | None = None,
 ) -> dict:
     """The PDF's input: ``verdict`` as ``verdict_for`` gave it to the certificate's
-    organization, ``rows`` the upstream ledger the certificate commits to."""
+    organization, ``rows`` the upstream ledger the certificate commits to, ``origin`` the
+    lot's contributions if the caller walked them already (else they are walked here)."""
     lot, organization = certificate.lot, certificate.organization
     visible = {lot.pk} | {row.lot_id for row in rows if row.visible}
     first_events = {row.lot_id: row for row in rows if row.seq == 1}
@@ -43,7 +48,7 @@ def certificate_document(
             "policy_name": verdict.policy.name,
             "assessed_at": iso_time(verdict.assessed_at),
         },
-        "contributions": _contributions(lot, visible, first_events),
+        "contributions": _contributions(origin or contributions(lot), visible, first_events),
         "genealogy": _genealogy(lot, organization),
         "route": _route(rows),
         "mass_balance": [_step(step) for step in verdict.mass_balance],
@@ -96,9 +101,9 @@ def _buyer(lot: Lot, organization: Organization) -> dict:
     return {"name": buyer.name, "country": buyer.country.code}
 
 
-def _contributions(lot: Lot, visible: set[int], first_events: dict) -> list[dict]:
+def _contributions(origin: Contributions, visible: set[int], first_events: dict) -> list[dict]:
     by_data_center: dict[int, dict] = {}
-    for pickup in contributions(lot).pickups:
+    for pickup in origin.pickups:
         facility = pickup.lot.source_facility
         entry = by_data_center.setdefault(
             facility.pk,
