@@ -206,7 +206,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "custody.api.pagination.CursorPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_THROTTLE_CLASSES": ["custody.api.throttling.PerKeyThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"partner": os.environ.get("API_THROTTLE_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "partner": os.environ.get("API_THROTTLE_RATE", "1200/min"),
+        # The public verification of a certificate, per address: each request checks the
+        # certificate's whole upstream ledger again (seconds for a batch of 10,000 lots).
+        "verification": os.environ.get("VERIFY_THROTTLE_RATE", "30/min"),
+    },
     "EXCEPTION_HANDLER": "custody.api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

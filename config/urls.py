@@ -30,13 +30,17 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(".well-known/ledger-log-key", log_public_key, name="log-public-key"),
     path(".well-known/did.json", pages.did_json, name="did-json"),
-    path("verify/<str:certificate_id>", pages.verify_page, name="verify-certificate"),
+    path("verify/<str:certificate_id>", pages.VerifyPage.as_view(), name="verify-certificate"),
     path(
         "verify/<str:certificate_id>/credential.jwt",
-        pages.credential_jwt,
+        pages.CredentialJwt.as_view(),
         name="verify-credential",
     ),
-    path("verify/<str:certificate_id>/ledger.csv", pages.ledger_csv, name="verify-ledger-csv"),
+    path(
+        "verify/<str:certificate_id>/ledger.csv",
+        pages.LedgerCsv.as_view(),
+        name="verify-ledger-csv",
+    ),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
 ]

@@ -66,6 +66,13 @@ class PerKeyThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view):
+        # A view may name a budget of its own (``throttle_scope``): the public verification
+        # pages, where one request recomputes a certificate's whole upstream ledger.
+        scope = getattr(view, "throttle_scope", None)
+        if scope and scope != self.scope:
+            self.scope = scope
+            self.rate = self.get_rate()
+            self.num_requests, self.duration = self.parse_rate(self.rate)
         if self.rate is None:
             return True
         self.now = self.timer()

@@ -16,6 +16,7 @@ from ..selectors.reports import certificate_named
 class CertificateVerification(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_scope = "verification"
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, operation_id="verify_certificate", auth=[])
     def get(self, request, certificate_id):

@@ -11,6 +11,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from joserfc import jws
 from joserfc.jwk import OKPKey
@@ -18,6 +19,7 @@ from rest_framework.test import APIClient
 
 from custody import db_triggers, services
 from custody import verify as offline
+from custody.api.throttling import PerKeyThrottle
 from custody.selectors.certificates import unverified_credential
 from custody.services.certificates import (
     issue_certificate,
@@ -81,7 +83,10 @@ def test_the_page_shows_only_what_the_certificate_states(chain, certificate, dia
 def test_unknown_and_malformed_ids_are_not_found(certificate):
     client = APIClient()
     for certificate_id in (uuid.uuid4(), "not-a-uuid", "1"):
-        assert client.get(f"/verify/{certificate_id}").status_code == 404
+        missing = client.get(f"/verify/{certificate_id}")
+        assert missing.status_code == 404
+        assert missing["Content-Type"].startswith("text/html")
+        assert "No certificate of origin has this id" in missing.content.decode()
         response = client.get(f"/api/v1/verify/{certificate_id}")
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
@@ -209,3 +214,25 @@ def test_an_audit_pack_from_the_api_verifies_offline_and_a_changed_byte_does_not
     (tmp_path / "tampered.zip").write_bytes(tampered.getvalue())
 
     assert offline.main(["--pack", str(tmp_path / "tampered.zip"), "--key", did]) == 1
+
+
+def test_each_address_has_a_budget_of_verifications(certificate, monkeypatch):
+    """A verification reads the certificate's whole upstream ledger again: past the budget
+    (``VERIFY_THROTTLE_RATE``), an address gets 429 with Retry-After, on the page, the
+    export and the JSON alike; the partners' own budget is untouched."""
+    rates = PerKeyThrottle.THROTTLE_RATES | {"verification": "3/min"}
+    monkeypatch.setattr(PerKeyThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(PerKeyThrottle, "timer", lambda self: 1200.0)  # one window throughout
+    cache.clear()
+    client = APIClient(REMOTE_ADDR="203.0.113.7")
+    paths = [f"/verify/{certificate.id}", f"/verify/{certificate.id}/ledger.csv"]
+    assert [client.get(path).status_code for path in paths] == [200, 200]
+    assert client.get(f"/api/v1/verify/{certificate.id}").status_code == 200
+
+    for path in [*paths, f"/api/v1/verify/{certificate.id}"]:
+        refused = client.get(path)
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) >= 1
+    assert client.get(paths[0])["Content-Type"].startswith("text/html")  # a page, for people
+    assert client.get(paths[1]).json()["code"] == "throttled"
+    assert APIClient(REMOTE_ADDR="198.51.100.9").get(paths[0]).status_code == 200
