@@ -14,6 +14,9 @@ one subscribing organization and with ten. Each ledger is built and measured in 
 (one Django per database); the parent prints the table.
 
 Usage: .venv/bin/python benchmarks/growth.py [--small 10000:2000] [--large 1000000:200000]
+       [--keep] [--database-prefix bench_growth]
+``--keep`` reuses a ledger built by an earlier run (the weighs that run added stay: a few
+hundred events on top of the ledger's own); each run issues the partners new API keys.
 Targets: every ratio large/small at most 1.5; the lot list's first page under 50 ms on the large
 ledger; a batch of 20 issues as many statements with 1 as with 10 subscribing organizations.
 """
@@ -244,14 +247,38 @@ def requests_of(partner: str, organization_id: int) -> dict:
     }
 
 
-def measure(events: int, lots: int, repeat: int) -> dict:
-    """In the child: build the ledger in its own database, time every request."""
-    scratch_database(f"bench_growth_{events}")
+def reuse() -> dict | None:
+    """The partners of a ledger an earlier run built (``--keep``), with new keys; None if the
+    database holds no ledger. What that run wrote and left out of the log is integrated, as
+    beat would have by now."""
+    from custody.models import Lot
+    from custody.services.transparency_log import integrate_log
+    from recyclers.models import Organization, OrganizationAPIKey
+
+    partners = dict(
+        Organization.objects.filter(slug__in=(BIG, SMALL, "other-recycler")).values_list(
+            "slug", "pk"
+        )
+    )
+    if len(partners) < 3 or not Lot.objects.exists():
+        return None
+    while integrate_log():
+        pass
+    keys = {
+        slug: OrganizationAPIKey.objects.create_key(name="bench", organization_id=partners[slug])[1]
+        for slug in (BIG, SMALL)
+    }
+    return {"keys": keys, "partners": partners}
+
+
+def measure(events: int, lots: int, repeat: int, database: str, keep: bool) -> dict:
+    """In the child: build the ledger in its own database (or reuse it), time every request."""
+    scratch_database(database, keep=keep)
     from custody.services import transparency_log
 
     transparency_log.set_integrator(None)  # beat integrates in production, not the request
     started = time.perf_counter()
-    built = build(events, lots)
+    built = (keep and reuse()) or build(events, lots)
     build_seconds = time.perf_counter() - started
     call = application()
     timings = {}
@@ -291,6 +318,8 @@ def statement_counts(call, built) -> list[int]:
     )
     body = {"events": [{"lot": code, "action": "weigh", "mass_kg": "9.999"} for code in codes]}
     counts = []
+    # A reused ledger keeps the subscriptions an earlier run added: back to one subscriber.
+    WebhookSubscription.objects.exclude(organization_id=partner).delete()
     with CaptureQueriesContext(connection) as captured:
         status, _ = call("POST", "/api/v1/events/", built["keys"][BIG], body)
     assert status == 201, status
@@ -302,11 +331,15 @@ def statement_counts(call, built) -> list[int]:
     for n, role in enumerate(
         ["operator", "auditor", "recycler", "recycler", "recycler", "recycler"]
     ):
-        made = Organization.objects.create(slug=f"subscriber-{n}", name=f"S{n}", country="US")
+        made, _ = Organization.objects.get_or_create(
+            slug=f"subscriber-{n}", defaults={"name": f"S{n}", "country": "US"}
+        )
         made.roles.set(OrganizationRole.objects.filter(code=role))
         others.append(made)
     for organization in others:
-        WebhookSubscription.objects.create(organization=organization, url="http://127.0.0.1:9/h")
+        WebhookSubscription.objects.get_or_create(
+            organization=organization, url="http://127.0.0.1:9/h"
+        )
     assert WebhookSubscription.objects.values("organization").distinct().count() == 10
     with CaptureQueriesContext(connection) as captured:
         status, _ = call("POST", "/api/v1/events/", built["keys"][BIG], body)
@@ -320,16 +353,21 @@ def main() -> None:
     parser.add_argument("--small", default="10000:2000", help="events:lots")
     parser.add_argument("--large", default="1000000:200000", help="events:lots")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="Reuse ledgers built before.")
+    parser.add_argument("--database-prefix", default="bench_growth")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         events, lots = map(int, args.child.split(":"))
-        print(json.dumps(measure(events, lots, args.repeat)))
+        database = f"{args.database_prefix}_{events}"
+        print(json.dumps(measure(events, lots, args.repeat, database, args.keep)))
         return
     results = {}
     for scale in (args.small, args.large):
         output = subprocess.run(
-            [sys.executable, __file__, "--child", scale, "--repeat", str(args.repeat)],
+            [sys.executable, __file__, "--child", scale, "--repeat", str(args.repeat)]
+            + ["--database-prefix", args.database_prefix]
+            + (["--keep"] if args.keep else []),
             capture_output=True,
             text=True,
             env=os.environ

@@ -17,7 +17,7 @@ from ..selectors.genealogy import DOWN, UP, contributions
 from ..selectors.policies import policy_version
 from ..selectors.visibility import lots_named, visible_lots
 from .auth import request_actor
-from .common import EVENT_RELATIONS, LOT_RELATIONS, idempotency_key, parsed
+from .common import LOT_RELATIONS, idempotency_key, parsed
 from .csv_manifest import COLUMNS, CSVParser, manifest_lines
 from .filters import LotFilter
 from .idempotency import idempotent
@@ -32,7 +32,13 @@ from .inputs import (
     WeighInput,
 )
 from .pagination import CursorPagination
-from .serializers import EventSerializer, LotSerializer, attach_facilities, with_log_index
+from .serializers import (
+    EventSerializer,
+    LotSerializer,
+    attach_event_relations,
+    attach_facilities,
+    with_log_index,
+)
 
 
 class ActionResult(serializers.Serializer):
@@ -174,8 +180,9 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=EventPagination)
     def events(self, request, code=None):
         lot = self.get_object()
-        events = with_log_index(lot.events.select_related(*EVENT_RELATIONS)).order_by("seq")
+        events = with_log_index(lot.events.all()).order_by("seq")
         page = self.paginate_queryset(events)
+        attach_event_relations(*page)
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
     @extend_schema(
