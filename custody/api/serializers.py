@@ -9,7 +9,7 @@ from rest_framework.fields import is_simple_callable
 from recyclers.api.serializers import FacilityRefSerializer
 from recyclers.models import Facility, Organization
 
-from ..models import CustodyEvent, EventKind, Lot, LotStatus, Material
+from ..models import CustodyEvent, EventKind, Lot, LotStatus, LotVerdict, Material
 from ..selectors.transparency_log import log_index_of
 
 # The facilities each kind of object names, as the serializers below show them.
@@ -29,6 +29,20 @@ def attach_facilities(*objects: Lot | CustodyEvent) -> None:
     for obj, name in fields:
         if (pk := getattr(obj, f"{name}_id")) is not None:
             setattr(obj, name, facilities[pk])
+
+
+def attach_lot_relations(*lots: Lot) -> None:
+    """Attach the facilities and the stored verdict (its outcome: all a lot's representation
+    reads of it) that these lots' representations read, in one query each: Django's
+    ``prefetch_related`` cost a quarter of a page's time in Python building its queries."""
+    attach_facilities(*lots)
+    wanted = [lot for lot in lots if not Lot.verdict.is_cached(lot)]
+    verdicts = LotVerdict.objects.only("id", "lot_id", "outcome").filter(
+        lot_id__in=[lot.pk for lot in wanted]
+    )
+    by_lot = {verdict.lot_id: verdict for verdict in verdicts} if wanted else {}
+    for lot in wanted:
+        Lot.verdict.related.set_cached_value(lot, by_lot.get(lot.pk))
 
 
 def attach_event_relations(*events: CustodyEvent) -> None:
@@ -85,16 +99,23 @@ class PlainRepresentation:
     def _plan(self) -> list[tuple]:
         plan = getattr(self, "_representation_plan", None)
         if plan is None:
-            plan = self._representation_plan = [
-                (
-                    field.field_name,
-                    tuple(field.source_attrs),
-                    field.to_representation,
-                    field.allow_null,
-                    {} if isinstance(field, serializers.Serializer) else None,
+            plan = self._representation_plan = []
+            for field in self._readable_fields:
+                if isinstance(field, serializers.DateTimeField) and not hasattr(field, "timezone"):
+                    # The current time zone read once per serializer, not once per value (a
+                    # context-local lookup each time: a fifth of a page's serializing).
+                    field.timezone = field.default_timezone()
+                nested = isinstance(field, serializers.Serializer)
+                path = tuple(field.source_attrs)
+                plan.append(
+                    (
+                        field.field_name,
+                        path,
+                        field.to_representation,
+                        field.allow_null,
+                        {} if nested else None,
+                    )
                 )
-                for field in self._readable_fields
-            ]
         return plan
 
 
