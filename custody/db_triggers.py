@@ -4,7 +4,8 @@ Installed by migrations (``custody.0002`` for events, ``custody.0004`` for trans
 lot links, ``custody.0010`` for the visibility record and the feed entries, ``custody.0011`` for
 the transparency log, and TRUNCATE on all of them; ``custody.0012`` for the certification
 acceptances, ``custody.0013`` for the origin policies' versions, ``custody.0015`` for the
-certificates of origin and their acts). A refused UPDATE, DELETE or (on
+certificates of origin and their acts; ``custody.0017`` installs the events' again, which
+SQLite's table rebuild of that migration drops). A refused UPDATE, DELETE or (on
 PostgreSQL) TRUNCATE raises an integrity error whose message starts with ``custody ledger is
 append-only``. The tests lift them for their flush alone (tests/conftest.py). An owner can still
 disable a trigger: what is then deleted or rewritten, the transparency log names

@@ -28,12 +28,3 @@ LOT_RELATIONS = (
     "source_facility__organization",
     "verdict",
 )
-
-
-EVENT_RELATIONS = (
-    "lot",
-    "actor_organization",
-    "facility__organization",
-    "counterparty_facility__organization",
-    "corrects",
-)

@@ -12,11 +12,16 @@ from ..models import CustodyEvent, Lot
 from ..selectors.transparency_log import feed
 from ..selectors.visibility import lots_named, unknown_lots
 from .auth import request_actor
-from .common import EVENT_RELATIONS, idempotency_key, parsed, parsed_query
+from .common import idempotency_key, parsed, parsed_query
 from .idempotency import idempotent
 from .inputs import BatchInput
 from .pagination import CursorPagination, is_position
-from .serializers import EventSerializer, attach_facilities, with_log_index
+from .serializers import (
+    EventSerializer,
+    attach_event_relations,
+    attach_facilities,
+    with_log_index,
+)
 
 
 class FeedQuery(serializers.Serializer):
@@ -115,13 +120,19 @@ class EventFeed(generics.ListAPIView):
         ``LOG_INTEGRATE_SECONDS``), nothing held back."""
         return super().get(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        attach_event_relations(*page)
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CustodyEvent.objects.none()
         organization = request_actor(self.request).organization
         parsed_query(FeedQuery, self.request)  # an unknown order is a 400
         events = feed(organization, self._forward_page())
-        return with_log_index(events.select_related(*EVENT_RELATIONS))
+        # The page's lots, actors and facilities are attached after it is read (``list``).
+        return with_log_index(events)
 
     def _forward_page(self) -> tuple[int, int] | None:
         """Where a forward page of the feed starts (after which position) and its size."""

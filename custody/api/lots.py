@@ -17,7 +17,7 @@ from ..selectors.genealogy import DOWN, UP, contributions
 from ..selectors.policies import policy_version
 from ..selectors.visibility import lots_named, visible_lots
 from .auth import request_actor
-from .common import EVENT_RELATIONS, LOT_RELATIONS, idempotency_key, parsed
+from .common import LOT_RELATIONS, idempotency_key, parsed
 from .csv_manifest import COLUMNS, CSVParser, manifest_lines
 from .filters import LotFilter
 from .idempotency import idempotent
@@ -32,7 +32,14 @@ from .inputs import (
     WeighInput,
 )
 from .pagination import CursorPagination
-from .serializers import EventSerializer, LotSerializer, attach_facilities, with_log_index
+from .serializers import (
+    EventSerializer,
+    LotSerializer,
+    attach_event_relations,
+    attach_facilities,
+    attach_lot_relations,
+    with_log_index,
+)
 
 
 class ActionResult(serializers.Serializer):
@@ -90,13 +97,20 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return visible_lots(organization).select_related(*LOT_RELATIONS)
         # The page's facilities are attached after it is read (``list``): joined to the lots,
         # PostgreSQL joined every lot before the visibility record cut them to a page.
-        return visible_lots(organization, self._page_start()).prefetch_related("verdict")
+        return visible_lots(organization, self._page_start())
 
     def list(self, request, *args, **kwargs):
         """The caller's lots, newest first, a page at a time."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        attach_facilities(*page)
+        attach_lot_relations(*page)
         return self.get_paginated_response(LotSerializer(page, many=True).data)
+
+    def filter_queryset(self, queryset):
+        """The filters asked for; none when the query names none of them (building the
+        filter set's form cost a page more than its query)."""
+        if self.request.query_params.keys() & LotFilter.base_filters.keys():
+            return super().filter_queryset(queryset)
+        return queryset
 
     def _page_start(self) -> Q | None:
         """Where the list's page starts, as a condition on lot ids (pages go by id, newest
@@ -118,7 +132,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, code=None):
         lot = self.get_object()
-        attach_facilities(lot)
+        attach_lot_relations(lot)
         return Response(LotSerializer(lot).data)
 
     @extend_schema(request=RegisterPickupInput, responses={201: LotSerializer})
@@ -174,8 +188,9 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=EventPagination)
     def events(self, request, code=None):
         lot = self.get_object()
-        events = with_log_index(lot.events.select_related(*EVENT_RELATIONS)).order_by("seq")
+        events = with_log_index(lot.events.all()).order_by("seq")
         page = self.paginate_queryset(events)
+        attach_event_relations(*page)
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
     @extend_schema(
