@@ -6,6 +6,9 @@ import pytest
 from custody import services
 
 from ..conftest import drive_manifest
+
+# The custody tests' genealogies, for the reports and verification pages over HTTP.
+from ..custody.conftest import delivered, diamond  # noqa: F401 (fixtures)
 from .webhook_network import ConnectGuard, Resolver
 
 

@@ -10,22 +10,9 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from custody import services
 from custody.models import Report
 
-from ..custody.conftest import diamond  # noqa: F401 (a fixture)
 from .test_read_api import PROBLEM, key_for
-
-
-@pytest.fixture
-def delivered(chain, diamond):  # noqa: F811
-    """The diamond's final lot F, delivered to the buyer, who never held the lots upstream."""
-    lot = diamond["f"]
-    services.deliver_lot(
-        actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant
-    )
-    lot.refresh_from_db()
-    return lot
 
 
 @pytest.fixture
@@ -151,7 +138,7 @@ def test_the_list_is_filtered_and_paginated_newest_first(
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
 
 
-def test_a_lot_the_caller_may_not_see_is_unknown(chain, delivered, diamond, client_for):  # noqa: F811
+def test_a_lot_the_caller_may_not_see_is_unknown(chain, delivered, diamond, client_for):
     client = client_for(chain.buyer)
     for code in (diamond["p1"].code, "NO-SUCH-LOT"):
         response = client.post(

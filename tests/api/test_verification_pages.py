@@ -28,14 +28,13 @@ from custody.services.certificates import (
 )
 from custody.services.transparency_log import integrate_log
 
-from ..custody.conftest import diamond  # noqa: F401 (a fixture)
 from ..custody.test_credentials import EDDSA_NAME_IS_DEPRECATED
 from ..factories import MembershipFactory
-from .test_reports_api import client_for, delivered, request_report  # noqa: F401 (fixtures)
+from .test_reports_api import client_for, request_report  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
-def certificate(chain, delivered):  # noqa: F811
+def certificate(chain, delivered):
     return issue_certificate(delivered, organization=chain.buyer)
 
 
@@ -57,7 +56,7 @@ def status_json(certificate_id) -> dict:
     return response.json()
 
 
-def test_a_fresh_certificate_is_valid_on_the_page_and_in_json(certificate, delivered):  # noqa: F811
+def test_a_fresh_certificate_is_valid_on_the_page_and_in_json(certificate, delivered):
     html = page(certificate.id)
     assert 'data-verdict="valid"' in html
     assert delivered.code in html and certificate.upstream_root in html
@@ -73,7 +72,7 @@ def test_a_fresh_certificate_is_valid_on_the_page_and_in_json(certificate, deliv
     assert body["statement"]["credentialSubject"]["product"]["batchNumber"] == delivered.code
 
 
-def test_the_page_shows_only_what_the_certificate_states(chain, certificate, diamond):  # noqa: F811
+def test_the_page_shows_only_what_the_certificate_states(chain, certificate, diamond):
     html = page(certificate.id)
     # Upstream lots and facilities the buyer never held are not named on the page.
     for hidden in (diamond["p1"].code, diamond["m"].code, "DC Ashburn", "DC Columbus"):
@@ -109,7 +108,7 @@ def test_a_superseded_certificate_links_to_its_successor(certificate, operator_u
     assert status_json(certificate.id)["superseded_by"] == str(successor.id)
 
 
-def test_the_page_says_the_ledger_has_moved_on(chain, certificate, diamond):  # noqa: F811
+def test_the_page_says_the_ledger_has_moved_on(chain, certificate, diamond):
     p1 = diamond["p1"]
     services.correct_event(
         actor=chain.actor(chain.source),
@@ -126,7 +125,7 @@ def test_the_page_says_the_ledger_has_moved_on(chain, certificate, diamond):  # 
 
 
 @pytest.mark.postgres
-def test_tampering_upstream_turns_the_page_to_ledger_mismatch(certificate, diamond):  # noqa: F811
+def test_tampering_upstream_turns_the_page_to_ledger_mismatch(certificate, diamond):
     event = diamond["p2"].events.get(seq=1)
     table = db_triggers.EVENTS
     with connection.cursor() as cursor:
@@ -165,7 +164,7 @@ def test_the_credential_and_its_ledger_export_are_served_as_issued(certificate):
 @EDDSA_NAME_IS_DEPRECATED
 def test_the_did_document_verifies_a_credential_issued_through_the_api(
     chain,
-    delivered,  # noqa: F811
+    delivered,
     client_for,  # noqa: F811
     request_report,  # noqa: F811
 ):
@@ -186,7 +185,7 @@ def test_the_did_document_verifies_a_credential_issued_through_the_api(
 
 def test_an_audit_pack_from_the_api_verifies_offline_and_a_changed_byte_does_not(
     chain,
-    delivered,  # noqa: F811
+    delivered,
     client_for,  # noqa: F811
     request_report,  # noqa: F811
     tmp_path,

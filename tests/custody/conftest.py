@@ -32,3 +32,14 @@ def diamond(chain):
         )
     )
     return {"p1": p1, "p2": p2, "s1": s1, "s2": s2, "m": m, "f": f}
+
+
+@pytest.fixture
+def delivered(chain, diamond):
+    """The diamond's final lot F, delivered to the buyer, who never held the lots upstream."""
+    lot = diamond["f"]
+    services.deliver_lot(
+        actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant
+    )
+    lot.refresh_from_db()
+    return lot

@@ -38,17 +38,6 @@ from .test_credentials import DPP_SCHEMA, EDDSA_NAME_IS_DEPRECATED
 
 
 @pytest.fixture
-def delivered(chain, diamond):
-    """The diamond's final lot F, delivered to the buyer, who never held the lots upstream."""
-    lot = diamond["f"]
-    services.deliver_lot(
-        actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant
-    )
-    lot.refresh_from_db()
-    return lot
-
-
-@pytest.fixture
 def operator_user(chain):
     return MembershipFactory(organization=chain.operator).user
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from custody import merkle, notes, services
+from custody import merkle, notes
 from custody.models import Certificate, Report, ReportStatus
 from custody.offline.pack import MEMBERS
 from custody.selectors import credential_key, log_key
@@ -21,16 +21,6 @@ from custody.services import reports
 from custody.services.reports import request_report, requeue_stalled_reports, run_report
 
 from ..conftest import refused
-
-
-@pytest.fixture
-def delivered(chain, diamond):
-    lot = diamond["f"]
-    services.deliver_lot(
-        actor=chain.actor(chain.recycler), lot=lot, buyer_facility=chain.buyer_plant
-    )
-    lot.refresh_from_db()
-    return lot
 
 
 def requested(lot, kind, organization, capture):
