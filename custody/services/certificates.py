@@ -34,7 +34,14 @@ from ..models import (
     Report,
 )
 from ..selectors import credential_key
-from ..selectors.certificates import LedgerRow, ledger_csv, sha256, upstream_ledger, upstream_root
+from ..selectors.certificates import (
+    LedgerRow,
+    issued_ledger,
+    ledger_csv,
+    sha256,
+    upstream_ledger,
+    upstream_root,
+)
 from ..selectors.disclosure import verdict_for
 from ..selectors.genealogy import Contributions, contributions
 from ..selectors.policies import applied_version
@@ -157,18 +164,7 @@ def reissued(certificate: Certificate) -> Issued:
     verdict = verdict_for(
         certificate.organization, certificate.lot, certificate.policy, now=certificate.assessed_at
     )
-    rows = [
-        row
-        for row in upstream_ledger(certificate.lot, certificate.organization)
-        if row.log_index is not None and row.log_index < certificate.tree_size
-    ]
-    csv = ledger_csv(rows)
-    if sha256(csv) != certificate.ledger_sha256:
-        raise DomainError(
-            ErrorCode.CERTIFICATE_LEDGER_CHANGED,
-            "The upstream ledger as this organization may see it no longer gives the export "
-            "the certificate names; request a new certificate.",
-        )
+    rows, csv = issued_ledger(certificate)
     return Issued(certificate, verdict, rows, csv, contributions(certificate.lot))
 
 

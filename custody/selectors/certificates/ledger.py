@@ -175,11 +175,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def issued_ledger_csv(certificate: Certificate) -> bytes:
-    """The ledger export a certificate names (its ``SecureLink``), rebuilt from the ledger for
-    its organization and tree size. Bytes that no longer hash as the credential says are
-    refused (``certificate_ledger_changed``): different bytes under the same link would read
-    as the certificate's own."""
+def issued_ledger(certificate: Certificate) -> tuple[list[LedgerRow], bytes]:
+    """The upstream rows a certificate was issued with and their export, rebuilt from the
+    ledger for its organization and tree size. Bytes that no longer hash as the credential
+    says are refused (``certificate_ledger_changed``): different bytes under the same link, or
+    in a retried report, would read as the certificate's own."""
     rows = [
         row
         for row in upstream_ledger(certificate.lot, certificate.organization)
@@ -189,10 +189,15 @@ def issued_ledger_csv(certificate: Certificate) -> bytes:
     if sha256(data) != certificate.ledger_sha256:
         raise DomainError(
             ErrorCode.CERTIFICATE_LEDGER_CHANGED,
-            "The upstream ledger no longer gives the export this certificate names: see its "
-            "verification page.",
+            "The upstream ledger as this organization may see it no longer gives the export "
+            "this certificate names: see its verification page, and request a new certificate.",
         )
-    return data
+    return rows, data
+
+
+def issued_ledger_csv(certificate: Certificate) -> bytes:
+    """The ledger export a certificate names (its ``SecureLink``)."""
+    return issued_ledger(certificate)[1]
 
 
 class RecomputedEvent(NamedTuple):
