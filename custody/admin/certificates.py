@@ -20,26 +20,14 @@ from ..models import Certificate, CertificateAct, Report, ReportKind, ReportStat
 from ..selectors.credential_key import verify_url
 from ..services.certificates import revoke_certificate, supersede_certificate
 from ..services.reports import content_type, download_name, request_report
-from .common import ReadOnlyAdmin, operator_membership
-
-
-def _refuse_non_operator(modeladmin, request, verb: str):
-    membership = operator_membership(request.user)
-    if membership is None:
-        modeladmin.message_user(
-            request,
-            f"Only a member of an operator organization can {verb}; you are not one, so "
-            "nothing was changed.",
-            messages.ERROR,
-        )
-    return membership
+from .common import ReadOnlyAdmin, operator_or_refuse
 
 
 @admin.action(description="Issue certificate of selected lots")
 def issue_certificates(modeladmin, request, queryset):
     """A certificate report of each lot, for the user's operator organization (which sees
     every lot, and so the whole upstream ledger)."""
-    membership = _refuse_non_operator(modeladmin, request, "issue certificates")
+    membership = operator_or_refuse(modeladmin, request, "issue certificates")
     if membership is None:
         return
     for lot in queryset.order_by("code"):
@@ -228,7 +216,7 @@ class CertificateAdmin(ReadOnlyAdmin):
         )
 
     def _act(self, request, queryset, *, verb, past, service):
-        if _refuse_non_operator(self, request, f"{verb} certificates") is None:
+        if operator_or_refuse(self, request, f"{verb} certificates") is None:
             return None
         form = ActReasonForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():

@@ -1,7 +1,7 @@
 """What every ledger admin shares: read-only model admins, digests for reading, and the
 operator membership that the lot actions act under."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html
 
@@ -31,6 +31,20 @@ def operator_membership(user) -> Membership | None:
         .order_by("-organization__is_active", "organization__name")
         .first()
     )
+
+
+def operator_or_refuse(modeladmin, request, what: str) -> Membership | None:
+    """The user's operator membership; None, with a message saying so, if there is none.
+    ``what`` is what they tried: "quarantine lots", "revoke certificates"."""
+    membership = operator_membership(request.user)
+    if membership is None:
+        modeladmin.message_user(
+            request,
+            f"Only a member of an operator organization can {what}; you are not one, so "
+            "nothing was changed.",
+            messages.ERROR,
+        )
+    return membership
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -20,7 +20,7 @@ from ..models import Asset, Lot
 from ..selectors.lot_page import LotPage, lot_page
 from ..services.stored_verdicts import reassess_lot
 from .certificates import issue_certificates
-from .common import ReadOnlyAdmin, operator_membership
+from .common import ReadOnlyAdmin, operator_or_refuse
 from .timeline import timeline_rows
 
 
@@ -80,21 +80,8 @@ class ReasonForm(forms.Form):
     )
 
 
-def _operator_or_refuse(modeladmin, request, verb: str):
-    """The user's operator membership; None, with a message saying so, if there is none."""
-    membership = operator_membership(request.user)
-    if membership is None:
-        modeladmin.message_user(
-            request,
-            f"Only a member of an operator organization can {verb} lots; "
-            "you are not one, so nothing was changed.",
-            messages.ERROR,
-        )
-    return membership
-
-
 def _lot_service_action(modeladmin, request, queryset, *, service, verb, past):
-    membership = _operator_or_refuse(modeladmin, request, verb)
+    membership = operator_or_refuse(modeladmin, request, f"{verb} lots")
     if membership is None:
         return None
     actor = Actor(organization=membership.organization, user=request.user)
@@ -291,7 +278,7 @@ class LotAdmin(ReadOnlyAdmin):
     def reassess_verdicts(self, request, queryset):
         """Assess each lot under the default policy now and store the verdict, for the list's
         badge and filter (what the hourly task does for lots that changed)."""
-        if _operator_or_refuse(self, request, "reassess") is None:
+        if operator_or_refuse(self, request, "reassess lots") is None:
             return
         done = [
             f"{lot.code} ({reassess_lot(lot=lot).outcome_label})"
