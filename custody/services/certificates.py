@@ -105,6 +105,7 @@ def issue(
     progress(5)
     rows = logged_rows(upstream_ledger(lot, organization), checkpoint)
     csv = ledger_csv(rows)
+    csv_sha256 = sha256(csv)
     progress(40)
     certificate_id = uuid.uuid4()
     issued_at = timezone.now()
@@ -123,7 +124,7 @@ def issue(
             upstream_root=root,
             upstream_events=len(rows),
         ),
-        ledger_sha256=sha256(csv),
+        ledger_sha256=csv_sha256,
     )
     token = credentials.sign(
         credentials.passport(claims), credential_key.signing_key(), kid=credential_key.kid()
@@ -148,7 +149,7 @@ def issue(
             checkpoint=checkpoint.note,
             upstream_root=root,
             upstream_events=len(rows),
-            ledger_sha256=sha256(csv),
+            ledger_sha256=csv_sha256,
         )
         if report is not None:
             Report.objects.filter(pk=report.pk).update(certificate=certificate)
